@@ -1,0 +1,57 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every target: Swift 6 language mode (strict concurrency) and `any` spelled out for existentials.
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "krea-gateway",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "krea-gateway", targets: ["krea-gateway"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Our own HTTP/1.1 server: POSIX sockets and Dispatch only, no package dependency.
+        .target(name: "HTTPServer", swiftSettings: strictSettings),
+        // Vocabulary (Money, ids, requests, jobs, errors), configuration loading, billing.
+        .target(
+            name: "GatewayCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: strictSettings
+        ),
+        // The composition root: routes, auth, job tracking, front doors.
+        .target(
+            name: "GatewayApp",
+            dependencies: [
+                "HTTPServer", "GatewayCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "krea-gateway",
+            dependencies: [
+                "GatewayApp", "GatewayCore", "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "GatewayAppTests",
+            dependencies: ["GatewayApp", "GatewayCore", "HTTPServer"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

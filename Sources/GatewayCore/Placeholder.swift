@@ -1,0 +1,1 @@
+// The gateway vocabulary; filled in by the configuration work.

@@ -1,0 +1,210 @@
+/// The policy of one connection — keep-alive, pipelining order, backpressure, timeouts, close —
+/// as a pure state machine. It is fed events (bytes, handler results, write progress, clock
+/// ticks) and answers actions for `Connection` to carry out. Generic over the clock so that
+/// tests drive time by hand.
+struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
+    /// What the connection must do next.
+    enum Action: Sendable {
+        /// Queue these bytes for sending, in order.
+        case send([UInt8])
+        /// Run the handler for this request; answer with `handlerFinished`.
+        case handle(HTTPRequest)
+        /// Stop reading (too much buffered while a handler runs).
+        case pauseReading
+        /// Read again.
+        case resumeReading
+        /// Close. `.afterFlush(linger:)` sends what is queued first; `linger` keeps reading and
+        /// discarding for a while so an early error answer is not destroyed by a TCP reset.
+        case close(CloseMode)
+    }
+
+    enum CloseMode: Sendable, Equatable {
+        case afterFlush(linger: Bool)
+        case now
+    }
+
+    /// The timeouts and thresholds in force.
+    struct Configuration: Sendable {
+        /// Time allowed to receive a whole head, counted from its first byte (408 after).
+        var headerTimeout: Duration
+        /// Time a kept-alive connection may sit idle, and the most time between body bytes or
+        /// write progress.
+        var idleTimeout: Duration
+        /// Buffered unread bytes above which reading pauses while a handler runs.
+        var maxBufferedBytes: Int
+    }
+
+    let configuration: Configuration
+    let renderError: HTTPErrorRenderer
+    var parser: HTTPRequestParser
+
+    /// The request being received (head seen, end not yet).
+    private(set) var receiving: HTTPRequestHead?
+    private var body: [UInt8] = []
+    /// The request whose handler is running.
+    private(set) var handling: HTTPRequestHead?
+    /// When the first byte of the current, incomplete head arrived.
+    private var headStartedAt: C.Instant?
+    private var lastActivity: C.Instant
+    private(set) var requestsServed = 0
+    private var outboundPending = false
+    private var readingPaused = false
+    private var peerClosed = false
+    private var shuttingDown = false
+    private(set) var isClosing = false
+
+    init(configuration: Configuration, limits: HTTPParserLimits, renderError: @escaping HTTPErrorRenderer, now: C.Instant) {
+        self.configuration = configuration
+        self.renderError = renderError
+        self.parser = HTTPRequestParser(limits: limits)
+        self.lastActivity = now
+    }
+
+    // MARK: Events
+
+    /// Bytes arrived from the peer.
+    mutating func bytesReceived(_ bytes: UnsafeRawBufferPointer, now: C.Instant) -> [Action] {
+        guard !isClosing else { return [] }
+        if parser.isIdle, receiving == nil, handling == nil { headStartedAt = now }
+        lastActivity = now
+        parser.append(bytes)
+        return drive(now: now)
+    }
+
+    /// The peer closed its sending side (read returned 0).
+    mutating func endOfInput(now: C.Instant) -> [Action] {
+        peerClosed = true
+        guard !isClosing else { return [] }
+        return drive(now: now)
+    }
+
+    /// The handler answered the request passed in `.handle`.
+    mutating func handlerFinished(_ response: HTTPResponse, now: C.Instant) -> [Action] {
+        guard let head = handling, !isClosing else { return [] }
+        handling = nil
+        requestsServed += 1
+        lastActivity = now
+        var response = response
+        if !(200...999).contains(response.status) || !HTTPResponseEncoder.isValid(response.headers) {
+            response = renderError(.invalidResponse)
+        }
+        let keepAlive = head.keepAlive && !shuttingDown && !peerClosed
+        var actions: [Action] = [.send(HTTPResponseEncoder.encode(
+            response, keepAlive: keepAlive, requestVersion: head.version, isHead: head.method == "HEAD"))]
+        if !keepAlive {
+            isClosing = true
+            actions.append(.close(.afterFlush(linger: false)))
+            return actions
+        }
+        return actions + drive(now: now)
+    }
+
+    /// Whether bytes are still waiting to be sent.
+    mutating func writeStateChanged(pending: Bool, now: C.Instant) -> [Action] {
+        outboundPending = pending
+        lastActivity = now
+        guard !pending, !isClosing else { return [] }
+        return drive(now: now)
+    }
+
+    /// The server is shutting down: finish the request in progress, then close.
+    mutating func beginShutdown(now: C.Instant) -> [Action] {
+        shuttingDown = true
+        guard !isClosing else { return [] }
+        if handling == nil, receiving == nil, parser.isIdle {
+            isClosing = true
+            return [.close(.afterFlush(linger: false))]
+        }
+        return []
+    }
+
+    /// The deadline after which `timerFired` acts, if any.
+    var deadline: C.Instant? {
+        if isClosing || handling != nil { return nil }
+        if outboundPending { return lastActivity.advanced(by: configuration.idleTimeout) }
+        if let started = headStartedAt { return started.advanced(by: configuration.headerTimeout) }
+        if receiving != nil { return lastActivity.advanced(by: configuration.idleTimeout) }
+        // A connection that never sent a byte gets the header timeout; a kept-alive one, the idle timeout.
+        let wait = requestsServed == 0 ? configuration.headerTimeout : configuration.idleTimeout
+        return lastActivity.advanced(by: wait)
+    }
+
+    /// The clock reached some deadline; acts if ours has passed.
+    mutating func timerFired(now: C.Instant) -> [Action] {
+        guard let deadline, now >= deadline else { return [] }
+        isClosing = true
+        if outboundPending {
+            // The peer stopped reading our answer.
+            return [.close(.now)]
+        }
+        if headStartedAt != nil || receiving != nil {
+            // RFC 9110 §15.5.9: 408 for a request that did not arrive in time, then close.
+            let response = renderError(.requestTimeout)
+            let version = receiving?.version ?? .http1_1
+            return [.send(HTTPResponseEncoder.encode(response, keepAlive: false, requestVersion: version, isHead: false)),
+                    .close(.afterFlush(linger: true))]
+        }
+        return [.close(.afterFlush(linger: false))]
+    }
+
+    // MARK: Parsing
+
+    /// Parses buffered bytes until a request is ready for its handler, more bytes are needed,
+    /// or the connection must close. Requests are answered strictly in order: nothing after a
+    /// request is parsed until its answer has been queued and written.
+    private mutating func drive(now: C.Instant) -> [Action] {
+        var actions: [Action] = []
+        while handling == nil, !isClosing, !outboundPending {
+            switch parser.next() {
+            case .needMoreData:
+                if parser.isIdle, receiving == nil { headStartedAt = nil }
+                if peerClosed {
+                    // Nothing more will come: a half-received request gets no answer.
+                    isClosing = true
+                    actions.append(.close(.afterFlush(linger: false)))
+                }
+                return actions + readingAdjustment()
+            case .head(let head):
+                headStartedAt = nil
+                receiving = head
+                body = []
+                if case .length(let count) = head.framing { body.reserveCapacity(count) }
+                // RFC 9110 §10.1.1: say 100 Continue unless the body is already arriving.
+                if head.expectsContinue, parser.bufferedByteCount == 0 {
+                    actions.append(.send(HTTPResponseEncoder.continueResponse))
+                }
+            case .body(let bytes):
+                body.append(contentsOf: bytes)
+            case .end(let trailers):
+                guard let head = receiving else { continue }
+                receiving = nil
+                handling = head
+                let request = HTTPRequest(head: head, body: body, trailers: trailers)
+                body = []
+                actions.append(.handle(request))
+            case .error(let error):
+                receiving = nil
+                isClosing = true
+                let response = renderError(HTTPServerError(error))
+                actions.append(.send(HTTPResponseEncoder.encode(response, keepAlive: false, requestVersion: .http1_1, isHead: false)))
+                actions.append(.close(.afterFlush(linger: true)))
+                return actions
+            }
+        }
+        return actions + readingAdjustment()
+    }
+
+    /// Pauses reading while too much is buffered behind a running handler; resumes otherwise.
+    private mutating func readingAdjustment() -> [Action] {
+        let shouldPause = (handling != nil || outboundPending) && parser.bufferedByteCount > configuration.maxBufferedBytes
+        if shouldPause, !readingPaused {
+            readingPaused = true
+            return [.pauseReading]
+        }
+        if !shouldPause, readingPaused {
+            readingPaused = false
+            return [.resumeReading]
+        }
+        return []
+    }
+}

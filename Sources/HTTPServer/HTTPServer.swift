@@ -1,0 +1,125 @@
+import Dispatch
+import Synchronization
+
+/// An HTTP/1.1 server on non-blocking POSIX sockets driven by Dispatch sources: no thread per
+/// connection, no blocking call on a shared queue. Requests go to one async handler.
+///
+/// ```swift
+/// var router = Router()
+/// router.add("GET", "/healthz") { _ in HTTPResponse(status: 200, body: "ok") }
+/// let server = HTTPServer(configuration: .init(port: 0), handler: router.handler)
+/// let address = try server.start()
+/// …
+/// await server.shutdown()
+/// ```
+public final class HTTPServer: Sendable {
+    private let context: ServerContext
+    private let loops: [EventLoop]
+    private let acceptQueue = DispatchQueue(label: "http-server.accept", qos: .userInitiated)
+    private let listener = Mutex<Listener?>(nil)
+    private let nextLoop = Atomic<Int>(0)
+    private let draining = Atomic<Bool>(false)
+
+    private struct Listener {
+        var socket: Socket
+        var source: any DispatchSourceRead
+        var address: SocketAddress
+    }
+
+    /// A server that answers with `handler` and renders its own errors (400, 408, 413, 414, 431,
+    /// 503, …) with `renderError`.
+    public init(configuration: Configuration, handler: @escaping HTTPHandler, renderError: @escaping HTTPErrorRenderer = plainTextErrorRenderer) {
+        context = ServerContext(configuration: configuration, handler: handler, renderError: renderError)
+        loops = (0..<max(configuration.eventLoopCount, 1)).map(EventLoop.init(index:))
+    }
+
+    /// Binds, listens and starts accepting. Returns the bound address (with the real port when
+    /// the configuration asked for port 0).
+    @discardableResult
+    public func start() throws(SocketError) -> SocketAddress {
+        let configuration = context.configuration
+        guard let address = SocketAddress(host: configuration.host, port: configuration.port) else {
+            throw SocketError(call: "inet_pton", errno: 22)  // EINVAL: not a numeric address
+        }
+        let socket = try Socket.makeTCP(family: address.family)
+        let bound: SocketAddress
+        do throws(SocketError) {
+            try socket.setOption(level: SOL_SOCKET, name: SO_REUSEADDR, value: 1)
+            try socket.bind(address)
+            try socket.listen(backlog: configuration.backlog)
+            bound = try socket.localAddress()
+        } catch {
+            socket.close()
+            throw error
+        }
+        listener.withLock { listener in
+            let source = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: acceptQueue)
+            source.setEventHandler { [self] in acceptPending(socket) }
+            source.setCancelHandler { socket.close() }
+            listener = Listener(socket: socket, source: source, address: bound)
+            source.resume()
+        }
+        return bound
+    }
+
+    /// The bound address, once started.
+    public var localAddress: SocketAddress? { listener.withLock { $0?.address } }
+
+    /// The number of open connections.
+    public var openConnectionCount: Int { context.openConnectionCount }
+
+    /// Accepts what is pending, a bounded number per event so one burst cannot hog the queue.
+    private func acceptPending(_ listening: Socket) {
+        for _ in 0..<256 {
+            let accepted: (Socket, SocketAddress?)?
+            do throws(SocketError) {
+                accepted = try listening.accept()
+            } catch {
+                // EMFILE/ENFILE and the like: leave the connection in the backlog and try later.
+                return
+            }
+            guard let (socket, peer) = accepted else { return }
+            if draining.load(ordering: .relaxed) {
+                socket.close()
+                continue
+            }
+            let loop = loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, context: context)
+            guard context.register(connection) else {
+                refuseOverloaded(socket)
+                continue
+            }
+            loop.queue.async { connection.start() }
+        }
+    }
+
+    /// Over `maxConnections`: a best-effort 503 and close (API.md §10).
+    private func refuseOverloaded(_ socket: Socket) {
+        let response = context.renderError(.overloaded)
+        let bytes = HTTPResponseEncoder.encode(response, keepAlive: false, requestVersion: .http1_1, isHead: false)
+        _ = bytes.withUnsafeBytes { socket.send($0) }
+        socket.shutdownWrite()
+        socket.close()
+    }
+
+    /// Graceful shutdown: stops accepting, lets in-flight requests finish within the grace
+    /// period, closes idle connections, closes what is left when the grace period ends, and
+    /// returns when every connection is closed.
+    public func shutdown() async {
+        draining.store(true, ordering: .relaxed)
+        listener.withLock { $0?.source.cancel() }
+        for connection in context.openConnections { connection.beginShutdown() }
+        let deadline = ContinuousClock.now + context.configuration.shutdownGrace
+        while context.openConnectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        for connection in context.openConnections { connection.forceClose() }
+        while context.openConnectionCount > 0 {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
