@@ -64,29 +64,34 @@ final class Connection: Sendable {
 
     // MARK: Entry points (all on the loop)
 
+    /// Reads until the socket would block (the source may be edge-triggered), the machine
+    /// pauses reading, or the connection ends.
     private func readable() {
         state.withLock { state in
-            guard !state.closed else { return }
-            let result = withUnsafeTemporaryAllocation(byteCount: 32 * 1024, alignment: 16) { buffer -> IOResult in
-                let result = socket.read(into: buffer)
-                if case .bytes(let count) = result {
-                    if state.lingerUntil != nil { return result }  // discarding while lingering
-                    let actions = state.machine.bytesReceived(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: .now)
-                    perform(actions, &state)
+            readLoop: while !state.closed, !state.readSuspended {
+                let result = withUnsafeTemporaryAllocation(byteCount: 32 * 1024, alignment: 16) { buffer -> IOResult in
+                    let result = socket.read(into: buffer)
+                    if case .bytes(let count) = result, state.lingerUntil == nil {  // discarded while lingering
+                        let actions = state.machine.bytesReceived(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: .now)
+                        perform(actions, &state)
+                    }
+                    return result
                 }
-                return result
-            }
-            switch result {
-            case .bytes, .wouldBlock:
-                break
-            case .endOfStream:
-                // Level-triggered: an EOF would fire forever, so stop reading.
-                suspendReading(&state)
-                if state.lingerUntil != nil { finalClose(&state); return }
-                perform(state.machine.endOfInput(now: .now), &state)
-            case .peerGone, .failed:
-                finalClose(&state)
-                return
+                switch result {
+                case .bytes:
+                    continue
+                case .wouldBlock:
+                    break readLoop
+                case .endOfStream:
+                    // An EOF stays readable forever: stop reading.
+                    suspendReading(&state)
+                    if state.lingerUntil != nil { finalClose(&state); return }
+                    perform(state.machine.endOfInput(now: .now), &state)
+                    break readLoop
+                case .peerGone, .failed:
+                    finalClose(&state)
+                    return
+                }
             }
             rearmTimer(&state)
         }
@@ -167,6 +172,8 @@ final class Connection: Sendable {
                 if state.readSuspended, let source = state.readSource {
                     state.readSuspended = false
                     source.resume()
+                    // Bytes that arrived while paused may not raise a new event.
+                    loop.queue.async { [self] in readable() }
                 }
             case .close(let mode):
                 switch mode {

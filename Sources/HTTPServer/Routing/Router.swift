@@ -78,33 +78,39 @@ public struct Router: Sendable {
 
     func match(method: String, path: Substring) -> Match {
         let node = root ?? Self.build(routes, depth: 0)
-        var parameters: [String: String] = [:]
-        guard let found = Self.find(node, path.split(separator: "/", omittingEmptySubsequences: true)[...], &parameters) else {
-            return .notFound
+        var candidates: [(node: Node, parameters: [String: String])] = []
+        Self.collect(node, path.split(separator: "/", omittingEmptySubsequences: true)[...], [:], into: &candidates)
+        // Literal segments are tried before parameters; the first candidate with the method wins.
+        for candidate in candidates {
+            if let handler = candidate.node.handlers[method] { return .handler(handler, candidate.parameters) }
         }
-        if let handler = found.handlers[method] { return .handler(handler, parameters) }
-        if method == "HEAD", let handler = found.handlers["GET"] { return .handler(handler, parameters) }
-        if found.handlers.isEmpty { return .notFound }
-        var allow = Set(found.handlers.keys)
+        if method == "HEAD" {
+            for candidate in candidates {
+                if let handler = candidate.node.handlers["GET"] { return .handler(handler, candidate.parameters) }
+            }
+        }
+        var allow = Set(candidates.flatMap { $0.node.handlers.keys })
+        if allow.isEmpty { return .notFound }
         if allow.contains("GET") { allow.insert("HEAD") }
         return .methodNotAllowed(allow: allow.sorted())
     }
 
-    private static func find(_ node: Node, _ segments: ArraySlice<Substring>, _ parameters: inout [String: String]) -> Node? {
-        guard let segment = segments.first else { return node }
+    /// Every node with handlers that the path reaches, literal branches first.
+    private static func collect(
+        _ node: Node, _ segments: ArraySlice<Substring>, _ parameters: [String: String],
+        into candidates: inout [(node: Node, parameters: [String: String])]
+    ) {
+        guard let segment = segments.first else {
+            if !node.handlers.isEmpty { candidates.append((node, parameters)) }
+            return
+        }
         let rest = segments.dropFirst()
-        if let literal = node.literals[String(segment)], let found = find(literal, rest, &parameters), !found.handlers.isEmpty {
-            return found
-        }
+        if let literal = node.literals[String(segment)] { collect(literal, rest, parameters, into: &candidates) }
         if let parameter = node.parameter, let value = PercentDecoding.decode(segment, plusIsSpace: false), !value.isEmpty {
-            var candidate = parameters
-            candidate[parameter.name] = value
-            if let found = find(parameter.node, rest, &candidate), !found.handlers.isEmpty {
-                parameters = candidate
-                return found
-            }
+            var bound = parameters
+            bound[parameter.name] = value
+            collect(parameter.node, rest, bound, into: &candidates)
         }
-        return nil
     }
 
     /// Dispatches the request to its handler, or answers 404 / 405.

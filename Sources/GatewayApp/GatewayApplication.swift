@@ -1,0 +1,83 @@
+import GatewayCore
+import HTTPServer
+import Logging
+
+/// The composition root: turns a loaded configuration into an `HTTPServer` with the gateway's
+/// routes, and translates between HTTP and the domain (ARCHITECTURE.md: only here).
+public final class GatewayApplication: Sendable {
+    /// The configuration the application was built from.
+    public let configuration: GatewayConfiguration
+    private let logger: Logger
+    private let server: HTTPServer
+
+    /// Builds the application; nothing listens until `start()`.
+    public init(configuration: GatewayConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        var router = Router(renderError: Self.renderError)
+        Self.addOperationalRoutes(to: &router)
+        let routes = router.handler
+        let handler: HTTPHandler = { request in
+            let requestID = RequestID.resolve(request.headers["x-request-id"])
+            var response = await routes(request)
+            response.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+            return response
+        }
+        server = HTTPServer(configuration: Self.serverConfiguration(configuration.server), handler: handler, renderError: Self.renderError)
+    }
+
+    /// Binds and starts serving; returns the bound address (the real port when `listen` asked for 0).
+    @discardableResult
+    public func start() throws(SocketError) -> SocketAddress {
+        let address = try server.start()
+        logger.info("listening", metadata: ["address": "\(address)", "port": "\(address.port)"])
+        return address
+    }
+
+    /// Graceful shutdown (API.md §10): stop accepting, finish in-flight requests within
+    /// `shutdown_grace_s`, then return.
+    public func shutdown() async {
+        logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
+        await server.shutdown()
+        logger.info("stopped")
+    }
+
+    // MARK: Routes
+
+    static func addOperationalRoutes(to router: inout Router) {
+        router.add("GET", "/healthz") { _ in json(200, "{\"status\":\"ok\"}") }
+    }
+
+    // MARK: HTTP ↔ API
+
+    /// Renders the HTTP layer's own errors (400, 404, 405, 408, 413, 414, 431, 503 …) in the API
+    /// error shape, with a fresh request id since no request was read.
+    static let renderError: HTTPErrorRenderer = { error in
+        let apiError = APIError(
+            status: error.status, kind: APIError.kind(forStatus: error.status), code: error.code, message: error.message)
+        var response = render(apiError)
+        for field in error.headers { response.headers.add(name: field.name, value: field.value) }
+        response.headers.replaceOrAdd(name: "X-Request-Id", value: RequestID.generate())
+        return response
+    }
+
+    /// An API error as a response.
+    static func render(_ error: APIError) -> HTTPResponse {
+        var response = json(error.status, error.jsonBody)
+        if let seconds = error.retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(seconds)) }
+        return response
+    }
+
+    static func json(_ status: Int, _ body: String) -> HTTPResponse {
+        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+    }
+
+    static func serverConfiguration(_ server: GatewayConfiguration.Server) -> HTTPServer.Configuration {
+        var limits = HTTPParserLimits()
+        limits.maxBodyBytes = server.maxBodyBytes
+        return HTTPServer.Configuration(
+            host: server.listen.host, port: Int(server.listen.port), limits: limits,
+            headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
+            maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace)
+    }
+}

@@ -1,0 +1,128 @@
+extension GatewayConfiguration {
+    /// `server`: the listener and the HTTP limits.
+    public struct Server: Sendable, Equatable {
+        /// `listen`: host and port to bind. Default `0.0.0.0:8080`; port 0 picks a free port.
+        public var listen: ListenAddress
+        /// `public_base_url`: the gateway's public URL, which providers call back to; `nil` when
+        /// empty (the default), and then the gateway polls instead.
+        public var publicBaseURL: String?
+        /// `max_body_bytes`: the largest request body accepted (413 above). Default 1 MiB.
+        public var maxBodyBytes: Int
+        /// `max_connections`: open connections at most (503 above). Default 10,000.
+        public var maxConnections: Int
+        /// `header_timeout_s`: time to receive a request head (408 after). Default 10 s.
+        public var headerTimeout: Duration
+        /// `idle_timeout_s`: how long an idle keep-alive connection stays open. Default 60 s.
+        public var idleTimeout: Duration
+        /// `shutdown_grace_s`: time to finish in-flight work after SIGTERM. Default 25 s.
+        public var shutdownGrace: Duration
+
+        /// Server settings; every parameter defaults as in CONFIG.md.
+        public init(
+            listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8080),
+            publicBaseURL: String? = nil,
+            maxBodyBytes: Int = 1_048_576,
+            maxConnections: Int = 10_000,
+            headerTimeout: Duration = .seconds(10),
+            idleTimeout: Duration = .seconds(60),
+            shutdownGrace: Duration = .seconds(25)
+        ) {
+            self.listen = listen
+            self.publicBaseURL = publicBaseURL
+            self.maxBodyBytes = maxBodyBytes
+            self.maxConnections = maxConnections
+            self.headerTimeout = headerTimeout
+            self.idleTimeout = idleTimeout
+            self.shutdownGrace = shutdownGrace
+        }
+    }
+
+    /// `state`: where the embedded durable store lives.
+    public struct State: Sendable, Equatable {
+        /// `dir`: the store's directory; `nil` when the file says `""` (memory only: nothing
+        /// survives a restart). Default `./data`.
+        public var directory: String?
+
+        /// State settings; the directory defaults to `./data`.
+        public init(directory: String? = "./data") {
+            self.directory = directory
+        }
+
+        /// Whether nothing is written to disk.
+        public var isMemoryOnly: Bool { directory == nil }
+    }
+
+    /// `admin`: operator access to `/admin/*`.
+    public struct Admin: Sendable, Equatable {
+        /// `master_key`: the operator's bearer token. Required and non-empty.
+        public var masterKey: Secret
+
+        /// Admin settings.
+        public init(masterKey: Secret) {
+            self.masterKey = masterKey
+        }
+    }
+
+    /// `jobs`: job lifetime.
+    public struct Jobs: Sendable, Equatable {
+        /// `max_age_s`: a job not terminal by then is failed (`upstream_timeout`) and charged.
+        /// Default 7,200 s.
+        public var maxAge: Duration
+
+        /// Job settings; the maximum age defaults to 2 hours.
+        public init(maxAge: Duration = .seconds(7200)) {
+            self.maxAge = maxAge
+        }
+    }
+
+    /// `logging`: what is logged and how.
+    public struct Logging: Sendable, Equatable {
+        /// `level`: the least severe level written. Default `info`.
+        public var level: Level
+        /// `format`: one JSON object per line, or plain text. Default `json`.
+        public var format: Format
+
+        /// Logging settings; defaults `info` and `json`.
+        public init(level: Level = .info, format: Format = .json) {
+            self.level = level
+            self.format = format
+        }
+
+        /// `logging.level`.
+        public enum Level: String, Sendable, CaseIterable {
+            /// Everything.
+            case trace
+            /// Debugging detail.
+            case debug
+            /// Normal operation (the default).
+            case info
+            /// Something unexpected that the gateway handled.
+            case warning
+            /// Something failed.
+            case error
+        }
+
+        /// `logging.format`.
+        public enum Format: String, Sendable, CaseIterable {
+            /// JSON lines (the default).
+            case json
+            /// Human-readable text.
+            case text
+        }
+    }
+
+    /// `metrics`: the Prometheus endpoint.
+    public struct Metrics: Sendable, Equatable {
+        /// `enabled`: whether `/metrics` is served. Default `true`.
+        public var enabled: Bool
+        /// `bearer_token`: when set, `/metrics` requires `Authorization: Bearer <token>`;
+        /// `nil` when empty (the default).
+        public var bearerToken: Secret?
+
+        /// Metrics settings; enabled with no token by default.
+        public init(enabled: Bool = true, bearerToken: Secret? = nil) {
+            self.enabled = enabled
+            self.bearerToken = bearerToken
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// The gateway vocabulary; filled in by the configuration work.

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Dispatch
+import GatewayApp
+import GatewayCore
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `krea-gateway serve --config PATH`: load, validate, listen, and stop cleanly on SIGTERM/SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the gateway (the default subcommand).")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let configuration = try loadOrExit(options.config)
+        let logger = makeLogger(configuration.logging)
+        // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let application = GatewayApplication(configuration: configuration, logger: logger)
+        do {
+            try application.start()
+        } catch {
+            logger.critical("cannot listen", metadata: ["listen": "\(configuration.server.listen)", "error": "\(error)"])
+            throw ExitCode(1)
+        }
+        let signal = await Signals.first(of: [SIGTERM, SIGINT])
+        logger.info("signal received", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        await application.shutdown()
+    }
+}
+
+/// Loads the configuration or prints every error with its path and exits non-zero.
+func loadOrExit(_ path: String) throws -> GatewayConfiguration {
+    do {
+        return try ConfigLoader.load(path: path, environment: Environment.current)
+    } catch {
+        printError("configuration \(path) is invalid:\n\(error)")
+        throw ExitCode(2)
+    }
+}
+
+func makeLogger(_ settings: GatewayConfiguration.Logging) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = Logger.Level(rawValue: settings.level.rawValue) ?? .info
+        return handler
+    }
+    return Logger(label: "krea-gateway")
+}
+
+func printError(_ text: String) {
+    var stderr = StandardError()
+    print(text, to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        var bytes = Array(string.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue } else { return } }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
+
+/// The process environment as a dictionary.
+enum Environment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+}
+
+/// Waits for a signal through Dispatch (the default action is disabled first).
+enum Signals {
+    static func first(of signals: [Int32]) async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let queue = DispatchQueue(label: "krea-gateway.signals")
+            let once = SignalOnce(continuation)
+            for number in signals {
+                Glibc.signal(number, SIG_IGN)
+                once.listen(to: number, on: queue)
+            }
+        }
+    }
+}
+
+/// Resumes the continuation for the first signal only, and keeps the sources alive.
+final class SignalOnce: Sendable {
+    private struct State: ~Copyable {
+        var continuation: CheckedContinuation<Int32, Never>?
+        var sources: [any DispatchSourceSignal] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(_ continuation: CheckedContinuation<Int32, Never>) { state = Mutex(State(continuation: continuation)) }
+
+    func listen(to number: Int32, on queue: DispatchQueue) {
+        state.withLock { state in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [self] in fire(number) }
+            source.resume()
+            state.sources.append(source)
+        }
+    }
+
+    private func fire(_ number: Int32) {
+        state.withLock { state in
+            state.continuation?.resume(returning: number)
+            state.continuation = nil
+        }
+    }
+}

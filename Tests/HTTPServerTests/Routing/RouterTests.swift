@@ -1,0 +1,52 @@
+import Testing
+@testable import HTTPServer
+
+@Suite("Router")
+struct RouterTests {
+    func request(_ method: String, _ target: String) -> HTTPRequest {
+        HTTPRequest(head: HTTPRequestHead(
+            method: method, target: target, version: .http1_1, headers: ["Host": "t"],
+            framing: .none, keepAlive: true, expectsContinue: false))
+    }
+
+    func makeRouter() -> Router {
+        var router = Router()
+        router.add("GET", "/v1/generations") { _ in HTTPResponse(status: 200, body: "list") }
+        router.add("POST", "/v1/generations") { _ in HTTPResponse(status: 202, body: "create") }
+        router.add("GET", "/v1/generations/{id}") { r in HTTPResponse(status: 200, body: "get \(r.pathParameters["id"]!)") }
+        router.add("DELETE", "/v1/generations/{id}") { r in HTTPResponse(status: 200, body: "delete \(r.pathParameters["id"]!)") }
+        router.add("GET", "/v1/generations/special") { _ in HTTPResponse(status: 200, body: "literal") }
+        router.add("POST", "/admin/keys/{id}/rotate") { r in HTTPResponse(status: 200, body: "rotate \(r.pathParameters["id"]!)") }
+        return router
+    }
+
+    @Test func router_MatchesLiteralsAndParameters() async {
+        let router = makeRouter()
+        #expect(await router.respond(to: request("GET", "/v1/generations")).body == Array("list".utf8))
+        #expect(await router.respond(to: request("GET", "/v1/generations/gen_1?x=1")).body == Array("get gen_1".utf8))
+        #expect(await router.respond(to: request("DELETE", "/v1/generations/gen_2")).body == Array("delete gen_2".utf8))
+        #expect(await router.respond(to: request("POST", "/admin/keys/k1/rotate")).body == Array("rotate k1".utf8))
+    }
+
+    @Test func router_LiteralWinsOverParameter() async {
+        #expect(await makeRouter().respond(to: request("GET", "/v1/generations/special")).body == Array("literal".utf8))
+    }
+
+    @Test func router_ParameterFallsBackWhenTheLiteralHasNoMethod() async {
+        // DELETE exists only under {id}: /special must still reach it.
+        #expect(await makeRouter().respond(to: request("DELETE", "/v1/generations/special")).body == Array("delete special".utf8))
+    }
+
+    @Test func router_UnknownPathIs404AndWrongMethodIs405WithAllow() async {
+        let router = makeRouter()
+        #expect(await router.respond(to: request("GET", "/v2/nothing")).status == 404)
+        #expect(await router.respond(to: request("GET", "/v1/generations/a/b")).status == 404)
+        let wrong = await router.respond(to: request("PUT", "/v1/generations"))
+        #expect(wrong.status == 405)
+        #expect(wrong.headers["Allow"] == "GET, HEAD, POST")
+    }
+
+    @Test func router_MalformedPercentEscapeDoesNotMatchAParameter() async {
+        #expect(await makeRouter().respond(to: request("GET", "/v1/generations/%zz")).status == 404)
+    }
+}
