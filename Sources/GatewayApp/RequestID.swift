@@ -1,3 +1,5 @@
+import Synchronization
+
 /// `X-Request-Id` (API.md §2): echoed when the client sent a sane one, else generated.
 enum RequestID {
     /// Longest client-supplied id we echo.
@@ -12,11 +14,18 @@ enum RequestID {
         return generate()
     }
 
-    /// `req_` and 24 random hex digits.
-    static func generate() -> String {
+    /// A random per-process prefix: ids from two processes do not collide.
+    private static let prefix: String = {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt32
-        return "req_" + hex(high, width: 16) + hex(UInt64(low), width: 8)
+        return "req_" + hex((generator.next() as UInt64) & 0xFFFF_FFFF_FFFF, width: 12)
+    }()
+    private static let counter = Atomic<UInt64>(0)
+
+    /// `req_`, 12 random hex digits fixed per process, and a 12-digit counter: unique without a
+    /// system call per request (ids are identifiers, not secrets).
+    static func generate() -> String {
+        let next = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + hex(next & 0xFFFF_FFFF_FFFF, width: 12)
     }
 
     private static func hex(_ value: UInt64, width: Int) -> String {

@@ -6,8 +6,21 @@ import Synchronization
 /// Serializes responses (RFC 9112 §4, §6). It sets `Date`, `Content-Length` and `Connection`
 /// itself and refuses header names or values that could split the response.
 enum HTTPResponseEncoder {
-    /// Headers the encoder owns; a handler's values for them are dropped.
-    static let ownedHeaders: Set<String> = ["content-length", "transfer-encoding", "date", "connection"]
+    /// Whether the encoder owns this header (a handler's value for it is dropped).
+    static func isOwned(_ name: String) -> Bool {
+        HTTPHeaders.namesEqual(name, "content-length") || HTTPHeaders.namesEqual(name, "transfer-encoding")
+            || HTTPHeaders.namesEqual(name, "date") || HTTPHeaders.namesEqual(name, "connection")
+    }
+
+    /// `HTTP/1.1 <status> <reason>\r\n` for the statuses we send, built once.
+    private static let statusLines: [Int: [UInt8]] = {
+        var lines: [Int: [UInt8]] = [:]
+        for status in [100, 200, 201, 202, 204, 301, 302, 304, 400, 401, 402, 403, 404, 405, 408, 409, 410, 413,
+                       414, 415, 417, 422, 429, 431, 500, 501, 502, 503, 504, 505] {
+            lines[status] = Array("HTTP/1.1 \(status) \(HTTPReasonPhrase.phrase(for: status))\r\n".utf8)
+        }
+        return lines
+    }()
 
     /// Whether every header name is a token and every value is free of CR, LF, NUL and other
     /// control bytes except HTAB.
@@ -22,8 +35,12 @@ enum HTTPResponseEncoder {
     static func encode(_ response: HTTPResponse, keepAlive: Bool, requestVersion: HTTPVersion, isHead: Bool) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(160 + response.body.count)
-        out.append(contentsOf: "HTTP/1.1 \(response.status) \(HTTPReasonPhrase.phrase(for: response.status))\r\n".utf8)
-        for field in response.headers where !ownedHeaders.contains(field.name.lowercased()) {
+        if let line = statusLines[response.status] {
+            out.append(contentsOf: line)
+        } else {
+            out.append(contentsOf: "HTTP/1.1 \(response.status) \(HTTPReasonPhrase.phrase(for: response.status))\r\n".utf8)
+        }
+        for field in response.headers where !isOwned(field.name) {
             out.append(contentsOf: field.name.utf8)
             out.append(contentsOf: ": ".utf8)
             out.append(contentsOf: field.value.utf8)
