@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Our own HTTP/1.1 server: POSIX sockets and Dispatch only, no package dependency.
@@ -28,19 +30,31 @@ let package = Package(
             dependencies: [.product(name: "Yams", package: "Yams")],
             swiftSettings: strictSettings
         ),
+        // Provider adapters: one folder per provider (Krea/, Evolink/), over AsyncHTTPClient.
+        .target(
+            name: "Providers",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Fake Krea and Evolink servers that speak PROVIDERS.md, for tests, the demo and benchmarks.
+        .target(name: "ProviderSimulators", dependencies: ["HTTPServer", "GatewayCore"], swiftSettings: strictSettings),
         // The composition root: routes, auth, job tracking, front doors.
         .target(
             name: "GatewayApp",
             dependencies: [
-                "HTTPServer", "GatewayCore",
+                "HTTPServer", "GatewayCore", "Providers",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "krea-gateway",
             dependencies: [
-                "GatewayApp", "GatewayCore", "HTTPServer",
+                "GatewayApp", "GatewayCore", "HTTPServer", "ProviderSimulators",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -48,9 +62,11 @@ let package = Package(
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "ProviderSimulatorsTests", dependencies: ["ProviderSimulators", "HTTPServer"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayAppTests",
-            dependencies: ["GatewayApp", "GatewayCore", "HTTPServer"],
+            dependencies: ["GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators"],
             swiftSettings: strictSettings
         ),
     ]

@@ -16,6 +16,7 @@ RESULTS_DIR="$BENCH_DIR/results"
 mkdir -p "$RESULTS_DIR"
 
 BENCH_STARTED_AT="$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+BENCH_LOADAVG="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The knobs this run was given, as they would be typed before the script's name.
 BENCH_ENV_PREFIX=""
@@ -91,6 +92,7 @@ cpu_model() { grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'; }
 machine_info_md() {
     echo "- Date: $BENCH_STARTED_AT"
     echo "- Machine: \`nproc\` = $(nproc), CPU: $(cpu_model), memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+    echo "- Load average (1/5/15 min) when the script started: $BENCH_LOADAVG"
     echo "- Kernel: $(uname -sr); $(grep -m1 PRETTY_NAME /etc/os-release 2>/dev/null | cut -d= -f2 | tr -d '"')"
     echo "- Tools: $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'); $(nginx -v 2>&1 | sed 's/.*: //'); wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'); Python $(python3 -c 'import platform; print(platform.python_version())')"
     local rev
