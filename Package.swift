@@ -54,8 +54,9 @@ let package = Package(
         .executableTarget(
             name: "krea-gateway",
             dependencies: [
-                "GatewayApp", "GatewayCore", "HTTPServer", "ProviderSimulators",
+                "GatewayApp", "GatewayCore", "HTTPServer", "ProviderSimulators", "Providers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -66,7 +67,10 @@ let package = Package(
         .testTarget(name: "ProviderSimulatorsTests", dependencies: ["ProviderSimulators", "HTTPServer"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayAppTests",
-            dependencies: ["GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators"],
+            dependencies: [
+                "GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

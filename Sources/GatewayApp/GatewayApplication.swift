@@ -1,21 +1,47 @@
 import GatewayCore
 import HTTPServer
 import Logging
+import Providers
 
 /// The composition root: turns a loaded configuration into an `HTTPServer` with the gateway's
 /// routes, and translates between HTTP and the domain (ARCHITECTURE.md: only here).
 public final class GatewayApplication: Sendable {
     /// The configuration the application was built from.
     public let configuration: GatewayConfiguration
+    /// Every job the gateway follows.
+    public let jobs: JobStore
     private let logger: Logger
     private let server: HTTPServer
+    private let tracker: JobTracker
 
-    /// Builds the application; nothing listens until `start()`.
-    public init(configuration: GatewayConfiguration, logger: Logger) {
+    /// A configuration the application cannot run with (checked before listening).
+    public struct StartupError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Builds the application over the given provider adapters (by provider name); nothing
+    /// listens until `start()`.
+    public init(configuration: GatewayConfiguration, providers: [String: any ImageProvider], logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.logger = logger
+        let models: ModelTable
+        do {
+            models = try ModelTable(configuration: configuration, providers: providers)
+        } catch {
+            throw StartupError(description: error.description)
+        }
+        let store = JobStore()
+        jobs = store
+        tracker = JobTracker(store: store, providers: providers, configuration: configuration, logger: logger, onTerminal: { _ in })
+        let generations = GenerationRoutes(
+            keys: KeyRing(configuration: configuration), masterKey: configuration.admin.masterKey.value, models: models,
+            store: store, tracker: tracker, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
+            publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            logger: logger)
         var router = Router(renderError: Self.renderError)
         Self.addOperationalRoutes(to: &router)
+        generations.register(on: &router)
+        ModelRoutes(models: models, generations: generations).register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in
             let requestID = RequestID.resolve(request.headers["x-request-id"])
@@ -39,6 +65,7 @@ public final class GatewayApplication: Sendable {
     public func shutdown() async {
         logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
         await server.shutdown()
+        tracker.stop()
         logger.info("stopped")
     }
 

@@ -6,7 +6,7 @@ struct KreaGateway: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "krea-gateway",
         abstract: "A self-hosted gateway for image generation with exact per-key and per-team budgets.",
-        subcommands: [Serve.self, CheckConfig.self],
+        subcommands: [Serve.self, Demo.self, CheckConfig.self],
         defaultSubcommand: Serve.self
     )
 }

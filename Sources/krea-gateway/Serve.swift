@@ -1,8 +1,10 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Dispatch
 import GatewayApp
 import GatewayCore
 import Logging
+import Providers
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -16,20 +18,36 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadOrExit(options.config)
-        let logger = makeLogger(configuration.logging)
-        // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
-        signal(SIGPIPE, SIG_IGN)
-        let application = GatewayApplication(configuration: configuration, logger: logger)
-        do {
-            try application.start()
-        } catch {
-            logger.critical("cannot listen", metadata: ["listen": "\(configuration.server.listen)", "error": "\(error)"])
-            throw ExitCode(1)
-        }
-        let signal = await Signals.first(of: [SIGTERM, SIGINT])
-        logger.info("signal received", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
-        await application.shutdown()
+        try await serve(configuration, logger: makeLogger(configuration.logging))
     }
+}
+
+/// Runs the gateway until SIGTERM or SIGINT, then drains and returns (exit status 0).
+func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown: () async -> Void = {}) async throws {
+    // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
+    signal(SIGPIPE, SIG_IGN)
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let application: GatewayApplication
+    do {
+        application = try GatewayApplication(
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client), logger: logger)
+    } catch {
+        logger.critical("cannot start", metadata: ["error": "\(error)"])
+        try? await client.shutdown()
+        throw ExitCode(2)
+    }
+    do {
+        try application.start()
+    } catch {
+        logger.critical("cannot listen", metadata: ["listen": "\(configuration.server.listen)", "error": "\(error)"])
+        try? await client.shutdown()
+        throw ExitCode(1)
+    }
+    let signal = await Signals.first(of: [SIGTERM, SIGINT])
+    logger.info("signal received", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+    await application.shutdown()
+    await beforeShutdown()
+    try? await client.shutdown()
 }
 
 /// Loads the configuration or prints every error with its path and exits non-zero.

@@ -1,0 +1,123 @@
+import GatewayCore
+import Providers
+import Synchronization
+
+/// The jobs the gateway tracks, in memory (the working set; the durable store comes with the
+/// durability work). Every state change goes through here, under one lock, so a job makes exactly
+/// one terminal transition however many callbacks and polls race.
+public final class JobStore: Sendable {
+    private struct State: ~Copyable {
+        var jobs: [String: Job] = [:]
+        /// Each owner's job ids in creation order (ids sort by time).
+        var byOwner: [String: [String]] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Adds a new job.
+    public func insert(_ job: Job) {
+        state.withLock { state in
+            state.jobs[job.id] = job
+            state.byOwner[job.ownerKeyID, default: []].append(job.id)
+        }
+    }
+
+    /// Forgets a job whose submission was refused (the client got an error, never its id).
+    public func remove(id: String) {
+        state.withLock { state in
+            guard let job = state.jobs.removeValue(forKey: id) else { return }
+            state.byOwner[job.ownerKeyID]?.removeAll { $0 == id }
+        }
+    }
+
+    /// The job, if it exists.
+    public func job(id: String) -> Job? { state.withLock { $0.jobs[id] } }
+
+    /// Records the provider's job id after a successful submission.
+    public func submitted(id: String, snapshot: ProviderJobSnapshot) -> Job? {
+        state.withLock { state in
+            guard var job = state.jobs[id] else { return nil }
+            job.providerJobID = snapshot.providerJobID
+            state.jobs[id] = job
+            return job
+        }
+    }
+
+    /// What `apply` did.
+    public enum Transition: Sendable, Equatable {
+        /// Unknown job.
+        case unknown
+        /// Nothing changed, or only the non-terminal status moved.
+        case progressed(Job)
+        /// This call made the job terminal: settle it and notify, exactly once.
+        case becameTerminal(Job)
+        /// The job was already terminal; the snapshot is ignored.
+        case alreadyTerminal(Job)
+    }
+
+    /// Applies what the provider reported. A terminal snapshot makes the job terminal once:
+    /// completed → charged, failed or cancelled → released.
+    public func apply(_ snapshot: ProviderJobSnapshot, to id: String, at now: Timestamp) -> Transition {
+        state.withLock { state in
+            guard var job = state.jobs[id] else { return .unknown }
+            if job.status.isTerminal { return .alreadyTerminal(job) }
+            job.providerStatus = snapshot.providerStatus
+            if snapshot.status.isTerminal {
+                job.status = snapshot.status
+                job.completedAt = now
+                switch snapshot.status {
+                case .completed:
+                    job.resultURLs = snapshot.resultURLs
+                    job.billingStatus = .charged
+                default:
+                    job.error = snapshot.error ?? JobError(code: "upstream_error", message: "the provider reported the job \(snapshot.status.rawValue)")
+                    job.billingStatus = .released
+                }
+                state.jobs[id] = job
+                return .becameTerminal(job)
+            }
+            // Never move backwards from running to queued.
+            if !(job.status == .running && snapshot.status == .queued) { job.status = snapshot.status }
+            state.jobs[id] = job
+            return .progressed(job)
+        }
+    }
+
+    /// Fails a job whose outcome never became known by `jobs.max_age_s` (API.md §4): failed with
+    /// `upstream_timeout`, and charged because the provider may have billed it.
+    public func expire(id: String, at now: Timestamp) -> Transition {
+        state.withLock { state in
+            guard var job = state.jobs[id] else { return .unknown }
+            if job.status.isTerminal { return .alreadyTerminal(job) }
+            job.status = .failed
+            job.completedAt = now
+            job.error = JobError(code: "upstream_timeout", message: "the provider did not finish the job within jobs.max_age_s")
+            job.billingStatus = .charged
+            state.jobs[id] = job
+            return .becameTerminal(job)
+        }
+    }
+
+    /// A page of one owner's jobs, newest first, strictly older than the `after` cursor (a job id).
+    public func list(owner: String, status: JobStatus?, limit: Int, after cursor: String?) -> (jobs: [Job], hasMore: Bool) {
+        state.withLock { state in
+            let ids = state.byOwner[owner] ?? []
+            var page: [Job] = []
+            var hasMore = false
+            for id in ids.reversed() {
+                if let cursor, id >= cursor { continue }
+                guard let job = state.jobs[id], status == nil || job.status == status else { continue }
+                if page.count == limit { hasMore = true; break }
+                page.append(job)
+            }
+            return (page, hasMore)
+        }
+    }
+
+    /// Ids of every non-terminal job (for shutdown and, later, recovery).
+    public var openJobIDs: [String] {
+        state.withLock { state in state.jobs.values.filter { !$0.status.isTerminal }.map(\.id) }
+    }
+}

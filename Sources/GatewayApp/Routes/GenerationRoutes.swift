@@ -1,0 +1,203 @@
+import GatewayCore
+import HTTPServer
+import Logging
+import Providers
+
+/// `/v1/generations` and the provider callbacks (API.md §3, §6): HTTP in, domain calls, HTTP out.
+struct GenerationRoutes: Sendable {
+    let keys: KeyRing
+    let masterKey: String
+    let models: ModelTable
+    let store: JobStore
+    let tracker: JobTracker
+    let callbackTokens: CallbackToken
+    let publicBaseURL: String?
+    let logger: Logger
+
+    static let callbackPathPrefix = "/v1/provider-callbacks"
+
+    func register(on router: inout Router) {
+        router.add("POST", "/v1/generations") { request in await create(request) }
+        router.add("GET", "/v1/generations") { request in list(request) }
+        router.add("GET", "/v1/generations/{id}") { request in get(request) }
+        router.add("DELETE", "/v1/generations/{id}") { request in await cancel(request) }
+        router.add("POST", "\(Self.callbackPathPrefix)/{id}/{token}") { request in callback(request) }
+    }
+
+    // MARK: Authentication
+
+    func caller(_ request: HTTPRequest) -> Caller? {
+        let authorization = request.headers["authorization"]
+        if let token = KeyRing.bearerToken(authorization), constantTimeEquals(token, masterKey) { return .master }
+        return keys.authenticate(authorization: authorization).map(Caller.key)
+    }
+
+    func requireKey(_ request: HTTPRequest) -> Result<AuthenticatedKey, APIError> {
+        switch caller(request) {
+        case .key(let key): return .success(key)
+        case .master: return .failure(APIError(status: 403, kind: .permission, code: "key_required", message: "this route takes a gateway key; the master key reads jobs through /admin"))
+        case .none: return .failure(.invalidAPIKey())
+        }
+    }
+
+    // MARK: POST /v1/generations
+
+    func create(_ request: HTTPRequest) async -> HTTPResponse {
+        let key: AuthenticatedKey
+        switch requireKey(request) {
+        case .success(let found): key = found
+        case .failure(let error): return .error(error)
+        }
+        if let type = request.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
+            return .error(APIError(status: 415, kind: .invalidRequest, code: "unsupported_media_type", message: "the body must be application/json"))
+        }
+        var generation: GenerationRequest
+        do throws(APIError) {
+            generation = try GenerationRequest.decode(request.body)
+            if generation.webhookURL == nil, let header = request.headers["x-webhook-url"] {
+                guard !header.isEmpty, header.utf8.count <= GenerationRequest.maxWebhookURLLength else {
+                    throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "X-Webhook-URL must be a URL of at most 2048 characters", param: "webhook_url")
+                }
+                generation.webhookURL = header
+            }
+        } catch {
+            return .error(error)
+        }
+        guard let targets = models.resolve(generation.model), let first = targets.first else {
+            return .error(.parameter(.invalid, "model", "unknown model \(generation.model)").with(code: "unknown_model"))
+        }
+        if let allowed = key.allowedModels, !allowed.contains(generation.model) {
+            return .error(APIError(status: 403, kind: .permission, code: "model_not_allowed", message: "this key may not use model \(generation.model)", param: "model"))
+        }
+        do throws(APIError) {
+            try generation.validate(for: first.capabilities, model: first.model.name, provider: first.model.provider)
+        } catch {
+            return .error(error)
+        }
+        return await submit(generation, key: key, targets: targets)
+    }
+
+    /// Tries each target in order; the next only when the previous refused or failed the
+    /// submission in a way that cannot have created a job (CONFIG.md `aliases`).
+    func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target]) async -> HTTPResponse {
+        for (index, target) in targets.enumerated() {
+            if index > 0 {
+                // A fallback target must accept the request as it is; otherwise stop here.
+                guard (try? generation.validate(for: target.capabilities, model: target.model.name, provider: target.model.provider)) != nil else { break }
+            }
+            let price = target.model.price.price(for: generation)
+            let job = Job(
+                id: GenerationID.make(), ownerKeyID: key.id, model: generation.model, provider: target.model.provider,
+                providerModel: target.model.upstreamModel, cost: price, createdAt: .now(),
+                metadata: generation.metadata, webhookURL: generation.webhookURL)
+            store.insert(job)
+            let callbackURL = publicBaseURL.map { "\($0)\(Self.callbackPathPrefix)/\(job.id)/\(callbackTokens.token(for: job.id))" }
+            do {
+                let snapshot = try await target.provider.submit(generation, upstreamModel: target.model.upstreamModel, callbackURL: callbackURL)
+                guard let submitted = store.submitted(id: job.id, snapshot: snapshot) else { break }
+                tracker.apply(snapshot, to: job.id)
+                let current = store.job(id: job.id) ?? submitted
+                if !current.status.isTerminal { tracker.track(current) }
+                var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Gateway-Cost-USD": price.apiString]
+                headers.add(name: "X-Generation-Id", value: job.id)
+                return .json(current.status.isTerminal ? 200 : 202, current.jsonObject, headers: headers)
+            } catch {
+                // Refused at submission: nothing stays reserved, and the client never saw the id.
+                store.remove(id: job.id)
+                logger.warning("submission failed", metadata: [
+                    "provider": "\(target.model.provider)", "model": "\(target.model.name)", "error": "\(error.kind.rawValue)",
+                    "http_status": "\(error.httpStatus.map(String.init) ?? "-")"])
+                if error.allowsFallback, index + 1 < targets.count { continue }
+                return .error(error.apiError(provider: target.model.provider))
+            }
+        }
+        return .error(APIError(status: 502, kind: .upstream, code: "upstream_error", message: "no target of \(generation.model) accepted the request"))
+    }
+
+    // MARK: Reads
+
+    func get(_ request: HTTPRequest) -> HTTPResponse {
+        guard let caller = caller(request) else { return .error(.invalidAPIKey()) }
+        let id = request.pathParameters["id"] ?? ""
+        guard let job = store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
+            return .error(.notFound("no generation \(id)"))
+        }
+        return .json(200, job.jsonObject)
+    }
+
+    func list(_ request: HTTPRequest) -> HTTPResponse {
+        let key: AuthenticatedKey
+        switch requireKey(request) {
+        case .success(let found): key = found
+        case .failure(let error): return .error(error)
+        }
+        let query = request.queryParameters
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...100).contains(value) else {
+                return .error(.parameter(.invalid, "limit", "limit must be an integer from 1 to 100"))
+            }
+            limit = value
+        }
+        var status: JobStatus?
+        if let text = query["status"], !text.isEmpty {
+            guard let value = JobStatus(rawValue: text) else {
+                return .error(.parameter(.invalid, "status", "status must be one of queued, running, completed, failed, cancelled"))
+            }
+            status = value
+        }
+        let cursor = query["after"].flatMap { $0.isEmpty ? nil : $0 }
+        let page = store.list(owner: key.id, status: status, limit: limit, after: cursor)
+        let next = page.hasMore ? page.jobs.last.map { JSONText.quoted($0.id) } ?? "null" : "null"
+        return .json(200, "{\"object\":\"list\",\"data\":[" + page.jobs.map(\.jsonObject).joined(separator: ",") + "],\"next\":\(next)}")
+    }
+
+    // MARK: DELETE /v1/generations/{id}
+
+    func cancel(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let caller = caller(request) else { return .error(.invalidAPIKey()) }
+        let id = request.pathParameters["id"] ?? ""
+        guard let job = store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
+            return .error(.notFound("no generation \(id)"))
+        }
+        guard !job.status.isTerminal else {
+            return .error(APIError(status: 409, kind: .invalidRequest, code: "not_cancellable", message: "the generation is already \(job.status.rawValue)"))
+        }
+        guard let target = models.resolve(job.model)?.first(where: { $0.model.provider == job.provider }), target.provider.canCancel else {
+            return .error(APIError(status: 409, kind: .invalidRequest, code: "not_cancellable", message: "provider \(job.provider) cannot cancel generations"))
+        }
+        guard let providerJobID = job.providerJobID else {
+            return .error(APIError(status: 409, kind: .invalidRequest, code: "not_cancellable", message: "the generation is still being submitted; retry in a moment"))
+        }
+        do {
+            let snapshot = try await target.provider.cancel(providerJobID: providerJobID, upstreamModel: job.providerModel)
+            tracker.apply(snapshot, to: id)
+        } catch {
+            return .error(error.apiError(provider: job.provider))
+        }
+        return .json(200, (store.job(id: id) ?? job).jsonObject)
+    }
+
+    // MARK: Provider callbacks
+
+    /// A provider says a job changed. Unknown job or wrong token → 404; otherwise 200 at once and
+    /// the job is re-read from the provider (callbacks are unsigned, API.md §6).
+    func callback(_ request: HTTPRequest) -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? "", token = request.pathParameters["token"] ?? ""
+        guard callbackTokens.verify(token, for: id), store.job(id: id) != nil else {
+            return .error(.notFound("no such callback"))
+        }
+        let tracker = self.tracker
+        Task { await tracker.refresh(jobID: id) }
+        return .json(200, "{\"received\":true}")
+    }
+}
+
+extension APIError {
+    /// The same error with another code.
+    func with(code: String) -> APIError {
+        var copy = self
+        copy.code = code
+        return copy
+    }
+}

@@ -1,0 +1,154 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayApp
+import GatewayCore
+import HTTPServer
+import Logging
+import NIOCore
+import NIOHTTP1
+import ProviderSimulators
+import Providers
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real gateway and both provider simulators on loopback ports, talking over real sockets.
+final class GatewayHarness: Sendable {
+    static let keyA = "kgw_test_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    static let keyB = "kgw_test_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    static let turboOnlyKey = "kgw_test_tttttttttttttttttttttttttttttttttttt"
+    static let masterKey = "test-master-key"
+
+    let krea: KreaSimulator
+    let evolink: EvolinkSimulator
+    let application: GatewayApplication
+    let client: HTTPClient
+    let providerClient: HTTPClient
+    let baseURL: String
+
+    /// Starts everything. `callbacks` sets `public_base_url` so providers call back;
+    /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
+    init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
+         providerTimeout: Double = 2, extraYAML: String = "") async throws {
+        krea = KreaSimulator(configuration: SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
+        evolink = EvolinkSimulator(configuration: SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
+        let kreaURL = try krea.start(), evolinkURL = try evolink.start()
+        let port = try Self.freePort()
+        let yaml = """
+            server:
+              listen: "127.0.0.1:\(port)"
+              public_base_url: "\(callbacks ? "http://127.0.0.1:\(port)" : "")"
+            state: {dir: ""}
+            admin: {master_key: "\(Self.masterKey)"}
+            providers:
+              krea: {kind: krea, base_url: "\(kreaURL)", api_key: "sim-krea-key", timeout_s: \(providerTimeout), poll_interval_s: \(pollInterval)}
+              evolink: {kind: evolink, base_url: "\(evolinkURL)", api_key: "sim-evolink-key", timeout_s: \(providerTimeout), poll_interval_s: \(pollInterval)}
+            models:
+              krea-2-medium:
+                provider: krea
+                upstream_model: "krea-2/medium"
+                price:
+                  base_usd: "0.030"
+                  rules:
+                    - {if: moodboards, usd: "0.040"}
+                    - {if: image_style_references, usd: "0.035"}
+              krea-2-large:
+                provider: krea
+                upstream_model: "krea-2/large"
+                price:
+                  base_usd: "0.060"
+                  rules:
+                    - {if: moodboards, usd: "0.070"}
+                    - {if: image_style_references, usd: "0.065"}
+              krea-2-turbo:
+                provider: evolink
+                upstream_model: "krea-2-turbo"
+                price:
+                  base_usd: "0.0067"
+                  rules:
+                    - {if: {resolution: "2K"}, usd: "0.027"}
+            aliases:
+              default: krea-2-medium
+              fast: [krea-2-turbo, krea-2-medium]
+            keys:
+              - {id: key-a, name: "A", key: "\(Self.keyA)"}
+              - {id: key-b, name: "B", key: "\(Self.keyB)"}
+              - {id: turbo-only, name: "T", key: "\(Self.turboOnlyKey)", models: [krea-2-turbo]}
+            logging: {level: error, format: text}
+            \(extraYAML)
+            """
+        let configuration = try ConfigLoader.parse(yaml: yaml, environment: [:])
+        providerClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        application = try GatewayApplication(
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
+        try application.start()
+        baseURL = "http://127.0.0.1:\(port)"
+        client = HTTPClient(eventLoopGroupProvider: .singleton)
+    }
+
+    func stop() async {
+        await application.shutdown()
+        try? await client.shutdown()
+        try? await providerClient.shutdown()
+        await krea.shutdown()
+        await evolink.shutdown()
+    }
+
+    /// A port that was free a moment ago (the gateway needs its own URL before it starts).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    struct Reply: Sendable {
+        let status: Int
+        let headers: [(String, String)]
+        let body: [UInt8]
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+        var error: [String: Any] { json["error"] as? [String: Any] ?? [:] }
+        func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    }
+
+    /// One request to the gateway.
+    func send(_ method: HTTPMethod, _ path: String, key: String? = keyA, json: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: json))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 4 << 20)
+        return Reply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: Array(buffer: body))
+    }
+
+    /// Creates a generation and returns the reply.
+    func generate(_ json: String, key: String? = keyA, headers: [(String, String)] = []) async throws -> Reply {
+        try await send(.POST, "/v1/generations", key: key, json: json, headers: headers)
+    }
+
+    /// Polls GET until the job is terminal (bounded).
+    func waitTerminal(_ id: String, key: String = keyA, timeout: Duration = .seconds(10)) async throws -> Reply {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let reply = try await send(.GET, "/v1/generations/\(id)", key: key)
+            if let status = reply.json["status"] as? String, ["completed", "failed", "cancelled"].contains(status) { return reply }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw HarnessError(description: "job \(id) did not finish within \(timeout)")
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible { let description: String }

@@ -1,0 +1,31 @@
+import Testing
+@testable import ProviderSimulators
+
+@Suite("SimulatorMarkers")
+struct SimulatorMarkersTests {
+    @Test func markers_NoneMeansDefault() {
+        #expect(SimulatorMarkers(prompt: "a cat on a mat [not a marker]") == SimulatorMarkers())
+    }
+
+    @Test func markers_CombineInSeparateAndCommaSeparatedBrackets() {
+        let separate = SimulatorMarkers(prompt: "x [sim:fail] y [sim:errobj][sim:nocallback]")
+        #expect(separate.outcome == .failed && separate.errorObject && separate.noCallback)
+        let joined = SimulatorMarkers(prompt: "[sim:policy, intcode, allstatuses]")
+        #expect(joined.outcome == .policy && joined.integerCodes && joined.allStatuses)
+    }
+
+    @Test func markers_ValuesAreParsed() {
+        #expect(SimulatorMarkers(prompt: "[sim:http=429]").submission == .httpStatus(429))
+        #expect(SimulatorMarkers(prompt: "[sim:delay=300]").delay == .milliseconds(300))
+        #expect(SimulatorMarkers(prompt: "[sim:garbage]").submission == .garbage)
+        #expect(SimulatorMarkers(prompt: "[sim:wrongshape]").submission == .wrongShape)
+        #expect(SimulatorMarkers(prompt: "[sim:never]").outcome == .never)
+        #expect(SimulatorMarkers(prompt: "[sim:cancelled]").outcome == .cancelled)
+    }
+
+    @Test func markers_MalformedOnesAreIgnored() {
+        #expect(SimulatorMarkers(prompt: "[sim:http=abc][sim:http=42][sim:delay=-5][sim:bogus][sim:fail").submission == .normal)
+        #expect(SimulatorMarkers(prompt: "[sim:delay=-5]").delay == nil)
+        #expect(SimulatorMarkers(prompt: "[sim:fail").outcome == .completed)
+    }
+}
