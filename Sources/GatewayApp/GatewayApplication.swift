@@ -10,9 +10,11 @@ public final class GatewayApplication: Sendable {
     public let configuration: GatewayConfiguration
     /// Every job the gateway follows.
     public let jobs: JobStore
+    /// Budgets and reservations.
+    public let ledger: Ledger
     private let logger: Logger
     private let server: HTTPServer
-    private let tracker: JobTracker
+    let tracker: JobTracker
 
     /// A configuration the application cannot run with (checked before listening).
     public struct StartupError: Error, CustomStringConvertible {
@@ -31,17 +33,27 @@ public final class GatewayApplication: Sendable {
             throw StartupError(description: error.description)
         }
         let store = JobStore()
+        let ledger = Ledger()
+        let rateLimiter = RateLimiter()
+        let keys = KeyRing(configuration: configuration)
         jobs = store
-        tracker = JobTracker(store: store, providers: providers, configuration: configuration, logger: logger, onTerminal: { _ in })
+        self.ledger = ledger
+        // Settlement, exactly once per job (the store makes one terminal transition): charged jobs
+        // become spend in the window they were reserved in; failed and cancelled ones are released.
+        tracker = JobTracker(store: store, providers: providers, configuration: configuration, logger: logger, onTerminal: { job in
+            ledger.settle(jobID: job.id, job.billingStatus == .charged ? .charge : .release)
+            rateLimiter.finished(keyID: job.ownerKeyID)
+        })
         let generations = GenerationRoutes(
-            keys: KeyRing(configuration: configuration), masterKey: configuration.admin.masterKey.value, models: models,
-            store: store, tracker: tracker, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
+            keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
+            store: store, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             logger: logger)
         var router = Router(renderError: Self.renderError)
         Self.addOperationalRoutes(to: &router)
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
+        UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in
             let requestID = RequestID.resolve(request.headers["x-request-id"])

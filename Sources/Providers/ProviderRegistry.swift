@@ -13,6 +13,22 @@ public enum ProviderRegistry {
         return providers
     }
 
+    /// The configuration the shared `HTTPClient` should be created with for provider calls:
+    ///
+    /// - `connectionPool.retryConnectionEstablishment = false`: a refused connection fails at
+    ///   once as `connectionFailed` (so an alias can fall back) instead of being retried with
+    ///   backoff until the provider's `timeout_s` passes;
+    /// - `redirectConfiguration = .disallow`: provider APIs do not redirect; a 3xx is reported as
+    ///   `invalidResponse` rather than a `POST` being replayed somewhere else.
+    ///
+    /// Everything else is AsyncHTTPClient's default (connect timeout 10 s, pooled keep-alive).
+    public static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
+        return configuration
+    }
+
     /// The adapter for one configured provider, by its `kind`.
     public static func make(_ provider: GatewayConfiguration.Provider, client: HTTPClient) -> any ImageProvider {
         switch provider.kind {

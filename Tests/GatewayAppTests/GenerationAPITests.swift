@@ -67,6 +67,7 @@ struct GenerationAPITests {
         (#"{"model":"fast","prompt":"p","styles":[{"id":"s","strength":1}]}"#, "unsupported_parameter", "styles"),
         (#"{"model":"krea-2-medium","prompt":"p","nsfw_check":true}"#, "unsupported_parameter", "nsfw_check"),
         (#"{"model":"krea-3","prompt":"p"}"#, "unknown_model", "model"),
+        (#"{"model":"krea-2-medium","prompt":"p","moodboards":[{"id":"not-a-uuid"}]}"#, "invalid_parameter", "moodboards"),
         (#"{"model":"krea-2-medium","prompt":"p","webhook_url":""}"#, "invalid_webhook_url", "webhook_url"),
     ]
 

@@ -45,29 +45,6 @@ import Testing
         #expect(Self.classify(HTTPTransport.ResponseCollector.BodyTooLarge(), sent: true).kind == .invalidResponse)
     }
 
-    @Test func retryAfter_DelaySecondsAndDates() {
-        #expect(HTTPTransport.retryAfterSeconds(nil) == nil)
-        #expect(HTTPTransport.retryAfterSeconds("") == nil)
-        #expect(HTTPTransport.retryAfterSeconds("soon") == nil)
-        #expect(HTTPTransport.retryAfterSeconds("-3") == nil)
-        #expect(HTTPTransport.retryAfterSeconds(" 12 ") == 12)
-        #expect(HTTPTransport.retryAfterSeconds("0") == 1)
-        #expect(HTTPTransport.retryAfterSeconds("86400") == 3600)
-        #expect(HTTPTransport.retryAfterSeconds("99999999999999999999999") == 3600)
-        let now = Date(timeIntervalSince1970: 784_111_777)
-        #expect(HTTPTransport.retryAfterSeconds("Sun, 06 Nov 1994 08:50:07 GMT", now: now) == 30)
-        #expect(HTTPTransport.retryAfterSeconds("Sun, 06 Nov 1994 08:49:00 GMT", now: now) == 1)
-        #expect(HTTPTransport.retryAfterSeconds("Sunday, 06-Nov-94 08:49:37 GMT", now: now) == nil)
-    }
-
-    @Test func imfFixdate_IsExact() {
-        #expect(HTTPTransport.imfFixdate("Sun, 06 Nov 1994 08:49:37 GMT") == 784_111_777)
-        #expect(HTTPTransport.imfFixdate("Thu, 01 Jan 1970 00:00:00 GMT") == 0)
-        #expect(HTTPTransport.imfFixdate("Sat, 29 Feb 2025 00:00:00 GMT") != nil)  // day range only, like most parsers
-        #expect(HTTPTransport.imfFixdate("Sun, 06 Nov 1994 25:49:37 GMT") == nil)
-        #expect(HTTPTransport.imfFixdate("Sun, 06 Nov 1994 08:49:37 UTC") == nil)
-    }
-
     @Test func pathSegment_OnlyUnreservedIDs() {
         #expect(HTTPTransport.pathSegment(forJobID: "5f0c1a52-3b7e-4d4a-9e1f-0a2b3c4d5e6f") != nil)
         #expect(HTTPTransport.pathSegment(forJobID: "task-unified-1763719200-a1b2c3d4") != nil)
@@ -93,19 +70,5 @@ import Testing
         let error = transport.redacting(ProviderError(kind: .authentication, message: "key \(testAPIKey)"))
         #expect(!error.message.contains(testAPIKey))
         try await client.shutdown()
-    }
-
-    @Test func providerText_Messages() {
-        #expect(ProviderText.message("  line one\nline\ttwo  ") == "line one line two")
-        #expect(ProviderText.message(String(repeating: "é", count: 400)).count == ProviderText.maxMessageLength + 1)
-        #expect(ProviderText.isContentPolicy("Prompt violates our Content Policy"))
-        #expect(ProviderText.isContentPolicy("NSFW content detected"))
-        #expect(!ProviderText.isContentPolicy("nsfw_check must be a boolean"))
-        #expect(!ProviderText.isContentPolicy(nil))
-        #expect(ProviderText.number(0.5) == .number("0.5"))
-        #expect(ProviderText.number(-1.25) == .number("-1.25"))
-        #expect(ProviderText.number(Double.nan) == .number("0"))
-        #expect(ProviderText.code(.number("401")) == "401")
-        #expect(ProviderText.code(.string("")) == nil)
     }
 }

@@ -9,11 +9,16 @@ public struct AuthenticatedKey: Sendable, Equatable {
     public var team: String?
     /// Models and aliases it may use; `nil` = every model.
     public var allowedModels: Set<String>?
+    /// The key's own budget.
+    public var budget: GatewayConfiguration.Budget?
+    /// `rpm` and `max_concurrent`.
+    public var limits: RateLimiter.Limits = RateLimiter.Limits(rpm: nil, maxConcurrent: nil)
 }
 
 /// Resolves bearer tokens to keys by SHA-256 (API.md §1): only hashes are kept.
 public struct KeyRing: Sendable {
     private var byHash: [String: AuthenticatedKey] = [:]
+    private var teams: [String: GatewayConfiguration.Team] = [:]
 
     /// The keys declared in the configuration.
     public init(configuration: GatewayConfiguration) {
@@ -23,8 +28,19 @@ public struct KeyRing: Sendable {
             case .plaintext(let secret): hex = Self.sha256Hex(secret.value)
             case .sha256(let digest): hex = digest.lowercased()
             }
-            byHash[hex] = AuthenticatedKey(id: key.id, team: key.team, allowedModels: key.models.map(Set.init))
+            byHash[hex] = AuthenticatedKey(
+                id: key.id, team: key.team, allowedModels: key.models.map(Set.init), budget: key.budget,
+                limits: RateLimiter.Limits(rpm: key.rpm, maxConcurrent: key.maxConcurrent))
         }
+        for team in configuration.teams { teams[team.name] = team }
+    }
+
+    /// The budgets a key's requests are held against: its own, then its team's.
+    public func applicableBudgets(for key: AuthenticatedKey) -> [ApplicableBudget] {
+        var budgets: [ApplicableBudget] = []
+        if let budget = key.budget { budgets.append(ApplicableBudget(owner: .key(key.id), budget: budget)) }
+        if let team = key.team, let budget = teams[team]?.budget { budgets.append(ApplicableBudget(owner: .team(team), budget: budget)) }
+        return budgets
     }
 
     /// The key for an `Authorization` header value, or `nil` (→ 401 `invalid_api_key`).

@@ -10,6 +10,8 @@ struct GenerationRoutes: Sendable {
     let models: ModelTable
     let store: JobStore
     let tracker: JobTracker
+    let ledger: Ledger
+    let rateLimiter: RateLimiter
     let callbackTokens: CallbackToken
     let publicBaseURL: String?
     let logger: Logger
@@ -77,19 +79,39 @@ struct GenerationRoutes: Sendable {
         return await submit(generation, key: key, targets: targets)
     }
 
-    /// Tries each target in order; the next only when the previous refused or failed the
-    /// submission in a way that cannot have created a job (CONFIG.md `aliases`).
+    /// Admits and submits: rate limits, then for each target in order the price is reserved in
+    /// every budget (all or nothing) before the provider is called. The next target is tried only
+    /// when the previous refused or failed the submission in a way that cannot have created a job
+    /// (CONFIG.md `aliases`), re-priced and re-reserved for that target.
     func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target]) async -> HTTPResponse {
+        let admittedAt = Timestamp.now()
+        if case .failure(let error) = rateLimiter.admit(keyID: key.id, limits: key.limits, at: admittedAt) {
+            return .error(error)
+        }
+        let budgets = keys.applicableBudgets(for: key)
+        var counted = false
         for (index, target) in targets.enumerated() {
             if index > 0 {
                 // A fallback target must accept the request as it is; otherwise stop here.
                 guard (try? generation.validate(for: target.capabilities, model: target.model.name, provider: target.model.provider)) != nil else { break }
             }
             let price = target.model.price.price(for: generation)
+            let now = Timestamp.now()
             let job = Job(
-                id: GenerationID.make(), ownerKeyID: key.id, model: generation.model, provider: target.model.provider,
-                providerModel: target.model.upstreamModel, cost: price, createdAt: .now(),
+                id: GenerationID.make(at: now), ownerKeyID: key.id, model: generation.model, provider: target.model.provider,
+                providerModel: target.model.upstreamModel, cost: price, createdAt: now,
                 metadata: generation.metadata, webhookURL: generation.webhookURL)
+            switch ledger.reserve(jobID: job.id, price: price, budgets: budgets, at: now) {
+            case .failure(let exceeded):
+                rateLimiter.rollBack(keyID: key.id, admittedAt: admittedAt)
+                return .error(exceeded.apiError)
+            case .success(let reservation):
+                if !counted {
+                    counted = true
+                    let day = Ledger.Window(period: .daily, start: BudgetWindow.start(of: .daily, containing: now))
+                    rateLimiter.count(keyID: key.id, in: Array(Set([day] + reservation.accounts.values)))
+                }
+            }
             store.insert(job)
             let callbackURL = publicBaseURL.map { "\($0)\(Self.callbackPathPrefix)/\(job.id)/\(callbackTokens.token(for: job.id))" }
             do {
@@ -100,17 +122,23 @@ struct GenerationRoutes: Sendable {
                 if !current.status.isTerminal { tracker.track(current) }
                 var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Gateway-Cost-USD": price.apiString]
                 headers.add(name: "X-Generation-Id", value: job.id)
+                if let remaining = budgets.map({ ledger.standing(of: $0, at: now).remaining }).min() {
+                    headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString)
+                }
                 return .json(current.status.isTerminal ? 200 : 202, current.jsonObject, headers: headers)
             } catch {
-                // Refused at submission: nothing stays reserved, and the client never saw the id.
+                // Refused at submission: released at once, and the client never saw the id.
+                ledger.settle(jobID: job.id, .release)
                 store.remove(id: job.id)
                 logger.warning("submission failed", metadata: [
                     "provider": "\(target.model.provider)", "model": "\(target.model.name)", "error": "\(error.kind.rawValue)",
                     "http_status": "\(error.httpStatus.map(String.init) ?? "-")"])
                 if error.allowsFallback, index + 1 < targets.count { continue }
+                rateLimiter.finished(keyID: key.id)
                 return .error(error.apiError(provider: target.model.provider))
             }
         }
+        rateLimiter.finished(keyID: key.id)
         return .error(APIError(status: 502, kind: .upstream, code: "upstream_error", message: "no target of \(generation.model) accepted the request"))
     }
 

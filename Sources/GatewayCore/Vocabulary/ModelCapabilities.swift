@@ -17,12 +17,14 @@ public struct ModelCapabilities: Sendable, Equatable {
     public var maxStyleReferenceURLLength: Int
     /// Accepted `moodboards[].strength`.
     public var moodboardStrength: ClosedRange<Double>
+    /// Whether `moodboards[].id` must be a UUID (Krea's is).
+    public var moodboardIDsAreUUIDs: Bool
 
     /// Declares a model's capabilities.
     public init(
         aspectRatios: [String], resolutions: [String], optionalFields: Set<GenerationField>, seedRange: ClosedRange<Int>,
         maxPromptCharacters: Int, styleReferenceStrength: ClosedRange<Double> = -2...2, maxStyleReferenceURLLength: Int = 1024,
-        moodboardStrength: ClosedRange<Double> = -0.5...1.5
+        moodboardStrength: ClosedRange<Double> = -0.5...1.5, moodboardIDsAreUUIDs: Bool = false
     ) {
         self.aspectRatios = aspectRatios
         self.resolutions = resolutions
@@ -32,6 +34,7 @@ public struct ModelCapabilities: Sendable, Equatable {
         self.styleReferenceStrength = styleReferenceStrength
         self.maxStyleReferenceURLLength = maxStyleReferenceURLLength
         self.moodboardStrength = moodboardStrength
+        self.moodboardIDsAreUUIDs = moodboardIDsAreUUIDs
     }
 }
 
@@ -64,9 +67,32 @@ extension GenerationRequest {
             }
         }
         for moodboard in moodboards ?? [] {
+            if capabilities.moodboardIDsAreUUIDs, !Self.isUUID(moodboard.id) {
+                throw APIError.parameter(.invalid, "moodboards", "moodboards[].id must be a UUID for model \(model)")
+            }
             if let strength = moodboard.strength, !capabilities.moodboardStrength.contains(strength) {
                 throw APIError.parameter(.invalid, "moodboards", "moodboards[].strength must be between \(capabilities.moodboardStrength.lowerBound) and \(capabilities.moodboardStrength.upperBound)")
             }
         }
+    }
+
+    /// `8-4-4-4-12` hexadecimal digits.
+    static func isUUID(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 36 else { return false }
+        for (index, byte) in bytes.enumerated() {
+            if index == 8 || index == 13 || index == 18 || index == 23 {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard PercentHex.isHexDigit(byte) else { return false }
+            }
+        }
+        return true
+    }
+}
+
+enum PercentHex {
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
 }

@@ -20,7 +20,9 @@ enum KreaModels {
         styleReferenceStrength: -2...2,
         maxStyleReferenceURLLength: 1024,
         // Published as 0…1 and as −0.5…1.5; PROVIDERS.md Decision: accept −0.5…1.5.
-        moodboardStrength: -0.5...1.5
+        moodboardStrength: -0.5...1.5,
+        // PROVIDERS.md: moodboards are `{id (uuid), strength}`; refused up front, not by Krea.
+        moodboardIDsAreUUIDs: true
     )
 
     /// What `upstreamModel` accepts, or `nil` for a model Krea does not have.

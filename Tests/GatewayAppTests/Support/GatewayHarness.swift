@@ -29,7 +29,7 @@ final class GatewayHarness: Sendable {
     /// Starts everything. `callbacks` sets `public_base_url` so providers call back;
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
-         providerTimeout: Double = 2, extraYAML: String = "") async throws {
+         providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil) async throws {
         krea = KreaSimulator(configuration: SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         evolink = EvolinkSimulator(configuration: SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         let kreaURL = try krea.start(), evolinkURL = try evolink.start()
@@ -70,10 +70,12 @@ final class GatewayHarness: Sendable {
             aliases:
               default: krea-2-medium
               fast: [krea-2-turbo, krea-2-medium]
+            \(keysYAML ?? """
             keys:
               - {id: key-a, name: "A", key: "\(Self.keyA)"}
               - {id: key-b, name: "B", key: "\(Self.keyB)"}
               - {id: turbo-only, name: "T", key: "\(Self.turboOnlyKey)", models: [krea-2-turbo]}
+            """)
             logging: {level: error, format: text}
             \(extraYAML)
             """
@@ -85,7 +87,10 @@ final class GatewayHarness: Sendable {
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
         try application.start()
         baseURL = "http://127.0.0.1:\(port)"
-        client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var clientConfiguration = HTTPClient.Configuration()
+        // Hundreds of simultaneous submissions must really be simultaneous.
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 600
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
     }
 
     func stop() async {

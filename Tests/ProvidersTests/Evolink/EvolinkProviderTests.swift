@@ -118,11 +118,13 @@ import Testing
     }
 
     @Test func submit_ClosedPortIsConnectionFailed() async throws {
-        let baseURL = try await FakeUpstream.closedPortURL()
+        let closedPort = try ClosedPort()
+        let baseURL = closedPort.baseURL
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let provider = EvolinkProvider(name: "evolink", configuration: providerConfiguration(.evolink, baseURL: baseURL, timeout: .milliseconds(300)), client: client)
         let error = await providerError { () async throws(ProviderError) in try await Self.submit(provider) }
         try await client.shutdown()
+        withExtendedLifetime(closedPort) {}
         #expect(error?.kind == .connectionFailed)
     }
 

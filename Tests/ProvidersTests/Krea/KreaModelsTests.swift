@@ -17,6 +17,7 @@ import Testing
         #expect(capabilities.styleReferenceStrength == -2...2)
         #expect(capabilities.maxStyleReferenceURLLength == 1024)
         #expect(capabilities.moodboardStrength == -0.5...1.5)
+        #expect(capabilities.moodboardIDsAreUUIDs)
     }
 
     @Test func capabilities_UnknownModelIsNil() {
@@ -34,7 +35,7 @@ import Testing
         request.nsfwCheck = nil
         request.aspectRatio = "2.35:1"
         request.seed = 2_147_483_647
-        request.moodboards = [.init(id: "m", strength: 1.5)]
+        request.moodboards = [.init(id: "0b7c3f2e-5a1d-4c8e-9f60-7d2a1b3c4e5f", strength: 1.5)]
         try request.validate(for: capabilities, model: "krea-2-medium", provider: "krea")
         request.resolution = "2K"
         #expect(throws: APIError.self) { try request.validate(for: capabilities, model: "krea-2-medium", provider: "krea") }

@@ -234,31 +234,49 @@ import Testing
     }
 
     @Test func submit_ClosedPortIsConnectionFailed() async throws {
-        let baseURL = try await FakeUpstream.closedPortURL()
+        let closedPort = try ClosedPort()
+        let baseURL = closedPort.baseURL
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let provider = KreaProvider(name: "krea", configuration: providerConfiguration(.krea, baseURL: baseURL, timeout: .milliseconds(300)), client: client)
         let error = await providerError { () async throws(ProviderError) in try await Self.submit(provider) }
         try await client.shutdown()
+        withExtendedLifetime(closedPort) {}
         #expect(error?.kind == .connectionFailed)
         #expect(error?.allowsFallback == true)
         #expect(error?.jobMayExist == false)
         #expect(error?.message == "could not reach provider krea (connection refused)")
     }
 
-    // A client that does not retry connection establishment fails a refused connection at once
-    // instead of retrying until the deadline (the setting the composition root should use).
-    @Test func submit_ClosedPortFailsFastWithoutConnectRetries() async throws {
-        let baseURL = try await FakeUpstream.closedPortURL()
-        var configuration = HTTPClient.Configuration()
-        configuration.connectionPool.retryConnectionEstablishment = false
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    // With ProviderRegistry.clientConfiguration a refused connection fails at once instead of
+    // being retried until the deadline.
+    @Test func submit_ClosedPortFailsFastWithTheRecommendedClient() async throws {
+        let closedPort = try ClosedPort()
+        let baseURL = closedPort.baseURL
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
         let provider = KreaProvider(name: "krea", configuration: providerConfiguration(.krea, baseURL: baseURL, timeout: .seconds(10)), client: client)
         let start = ContinuousClock.now
         let error = await providerError { () async throws(ProviderError) in try await Self.submit(provider) }
         let elapsed = ContinuousClock.now - start
         try await client.shutdown()
+        withExtendedLifetime(closedPort) {}
         #expect(error?.kind == .connectionFailed)
         #expect(elapsed < .seconds(2))
+    }
+
+    // With ProviderRegistry.clientConfiguration a redirect is not followed.
+    @Test func submit_RedirectIsInvalidResponseWithTheRecommendedClient() async throws {
+        try await withUpstream({ router in
+            router.add("POST", "/generate/image/krea/krea-2/medium") { _ in
+                HTTPResponse(status: 307, headers: ["Location": "http://127.0.0.1:1/elsewhere"])
+            }
+        }) { _, upstream in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
+            let error = await providerError { () async throws(ProviderError) in try await Self.submit(Self.provider(upstream, client)) }
+            try await client.shutdown()
+            #expect(error?.kind == .invalidResponse)
+            #expect(error?.httpStatus == 307)
+            #expect(upstream.received.count == 1)
+        }
     }
 
     @Test func providerJobID_InCallback() async throws {

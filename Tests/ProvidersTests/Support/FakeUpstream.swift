@@ -48,15 +48,6 @@ final class FakeUpstream: Sendable {
     var received: [ReceivedRequest] { log.entries.withLock { $0 } }
 
     func shutdown() async { await server.shutdown() }
-
-    /// A port on which nothing listens (a server was bound there and shut down).
-    static func closedPortURL() async throws -> String {
-        let server = HTTPServer(configuration: .init(host: "127.0.0.1", port: 0, shutdownGrace: .zero, eventLoopCount: 1),
-                                handler: { _ in HTTPResponse(status: 200) })
-        let address = try server.start()
-        await server.shutdown()
-        return "http://127.0.0.1:\(address.port)"
-    }
 }
 
 /// A JSON answer.
