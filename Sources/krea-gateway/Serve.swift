@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
 func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown: () async -> Void = {}) async throws {
     // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
     signal(SIGPIPE, SIG_IGN)
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
     let application: GatewayApplication
     do {
         application = try GatewayApplication(

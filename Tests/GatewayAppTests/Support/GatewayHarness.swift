@@ -80,7 +80,7 @@ final class GatewayHarness: Sendable {
             \(extraYAML)
             """
         let configuration = try ConfigLoader.parse(yaml: yaml, environment: [:])
-        providerClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        providerClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         application = try GatewayApplication(

@@ -50,7 +50,7 @@ struct EvolinkSimulatorTests {
     }
 
     @Test func task_LifecycleByGet() async throws {
-        try await withEvolink(testConfiguration(stepDelay: .milliseconds(100))) { simulator, base in
+        try await withEvolink(testConfiguration(stepDelay: .milliseconds(500))) { simulator, base in
             let id = try #require(try await call("POST", base + Self.generations, body: evolinkBody("x")).json?["id"] as? String)
             var progress: [String: Int] = [:]
             var seen: [String] = []

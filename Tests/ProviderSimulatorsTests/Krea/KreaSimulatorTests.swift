@@ -88,7 +88,7 @@ struct KreaSimulatorTests {
 
     @Test func job_DefaultProgressesToCompletedByGet() async throws {
         // Steps long enough that a poll every few milliseconds sees each status even on a busy machine.
-        try await withKrea(testConfiguration(stepDelay: .milliseconds(100))) { simulator, base in
+        try await withKrea(testConfiguration(stepDelay: .milliseconds(400))) { simulator, base in
             let submitted = try await call("POST", base + Self.medium, body: kreaBody("a cat"))
             #expect(submitted.status == 200)
             #expect(submitted.keyOrder == ["job_id", "status", "created_at", "completed_at", "result"])
@@ -110,7 +110,7 @@ struct KreaSimulatorTests {
     }
 
     @Test func job_AllStatusesMarkerWalksEveryNonTerminalStatus() async throws {
-        try await withKrea(testConfiguration(stepDelay: .milliseconds(100))) { _, base in
+        try await withKrea(testConfiguration(stepDelay: .milliseconds(400))) { _, base in
             let id = try #require(try await call("POST", base + Self.medium, body: kreaBody("x [sim:allstatuses]")).json?["job_id"] as? String)
             let statuses = try await observeStatuses(base + "/jobs/\(id)", terminal: ["completed", "failed", "cancelled"])
             #expect(statuses == ["backlogged", "queued", "scheduled", "processing", "sampling", "intermediate-complete", "completed"])
