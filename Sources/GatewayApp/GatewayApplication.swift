@@ -54,6 +54,8 @@ public final class GatewayApplication: Sendable {
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
+        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, ledger: ledger)
+            .register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in
             let requestID = RequestID.resolve(request.headers["x-request-id"])

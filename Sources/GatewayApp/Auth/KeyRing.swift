@@ -1,9 +1,10 @@
 import Crypto
 import GatewayCore
+import Synchronization
 
 /// A gateway key as the request path sees it after authentication.
 public struct AuthenticatedKey: Sendable, Equatable {
-    /// The key's id (`design-web`, or an admin-created id).
+    /// The key's id (`design-web`, or an admin-created `key_…`).
     public var id: String
     /// Its team, if any.
     public var team: String?
@@ -15,42 +16,132 @@ public struct AuthenticatedKey: Sendable, Equatable {
     public var limits: RateLimiter.Limits = RateLimiter.Limits(rpm: nil, maxConcurrent: nil)
 }
 
-/// Resolves bearer tokens to keys by SHA-256 (API.md §1): only hashes are kept.
-public struct KeyRing: Sendable {
-    private var byHash: [String: AuthenticatedKey] = [:]
-    private var teams: [String: GatewayConfiguration.Team] = [:]
+/// Where a key or team was declared: config entries are read-only through the admin API.
+public enum AccessSource: String, Sendable {
+    case config, admin
+}
 
-    /// The keys declared in the configuration.
+/// A key as the registry keeps it: the SHA-256 of its token, never the token.
+public struct KeyRecord: Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var team: String?
+    public var sha256Hex: String
+    public var budget: GatewayConfiguration.Budget?
+    public var models: [String]?
+    public var rpm: Int?
+    public var maxConcurrent: Int?
+    /// `whsec_…` signing secret for this key's webhooks (else the config's).
+    public var webhookSecret: Secret?
+    public var createdAt: Timestamp
+    public var revokedAt: Timestamp?
+    public var source: AccessSource
+
+    var authenticated: AuthenticatedKey {
+        AuthenticatedKey(id: id, team: team, allowedModels: models.map(Set.init), budget: budget,
+                         limits: RateLimiter.Limits(rpm: rpm, maxConcurrent: maxConcurrent))
+    }
+}
+
+/// A team as the registry keeps it.
+public struct TeamRecord: Sendable, Equatable {
+    public var name: String
+    public var budget: GatewayConfiguration.Budget?
+    public var createdAt: Timestamp
+    public var source: AccessSource
+}
+
+/// Keys and teams (API.md §1, §9): bearer tokens resolve by SHA-256; only hashes are kept.
+/// Config-declared entries are loaded at start; the admin API adds, changes and revokes others.
+public final class KeyRing: Sendable {
+    private struct State: ~Copyable {
+        var keys: [String: KeyRecord] = [:]
+        var idByHash: [String: String] = [:]
+        var teams: [String: TeamRecord] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// The keys and teams declared in the configuration.
     public init(configuration: GatewayConfiguration) {
-        for key in configuration.keys {
-            let hex: String
-            switch key.credential {
-            case .plaintext(let secret): hex = Self.sha256Hex(secret.value)
-            case .sha256(let digest): hex = digest.lowercased()
+        let now = Timestamp.now()
+        state.withLock { state in
+            for team in configuration.teams {
+                state.teams[team.name] = TeamRecord(name: team.name, budget: team.budget, createdAt: now, source: .config)
             }
-            byHash[hex] = AuthenticatedKey(
-                id: key.id, team: key.team, allowedModels: key.models.map(Set.init), budget: key.budget,
-                limits: RateLimiter.Limits(rpm: key.rpm, maxConcurrent: key.maxConcurrent))
+            for key in configuration.keys {
+                let hex: String
+                switch key.credential {
+                case .plaintext(let secret): hex = Self.sha256Hex(secret.value)
+                case .sha256(let digest): hex = digest.lowercased()
+                }
+                state.keys[key.id] = KeyRecord(
+                    id: key.id, name: key.name, team: key.team, sha256Hex: hex, budget: key.budget, models: key.models,
+                    rpm: key.rpm, maxConcurrent: key.maxConcurrent, webhookSecret: key.webhookSecret, createdAt: now, source: .config)
+                state.idByHash[hex] = key.id
+            }
         }
-        for team in configuration.teams { teams[team.name] = team }
+    }
+
+    /// The key for an `Authorization` header value, or `nil` (→ 401 `invalid_api_key`): missing,
+    /// unknown or revoked. The lookup is by the token's SHA-256, so its timing reveals nothing
+    /// usable about any stored key.
+    public func authenticate(authorization: String?) -> AuthenticatedKey? {
+        guard let token = Self.bearerToken(authorization) else { return nil }
+        let hex = Self.sha256Hex(token)
+        return state.withLock { state in
+            guard let id = state.idByHash[hex], let record = state.keys[id], record.revokedAt == nil else { return nil }
+            return record.authenticated
+        }
     }
 
     /// The budgets a key's requests are held against: its own, then its team's.
     public func applicableBudgets(for key: AuthenticatedKey) -> [ApplicableBudget] {
         var budgets: [ApplicableBudget] = []
         if let budget = key.budget { budgets.append(ApplicableBudget(owner: .key(key.id), budget: budget)) }
-        if let team = key.team, let budget = teams[team]?.budget { budgets.append(ApplicableBudget(owner: .team(team), budget: budget)) }
+        if let team = key.team, let budget = state.withLock({ $0.teams[team]?.budget }) {
+            budgets.append(ApplicableBudget(owner: .team(team), budget: budget))
+        }
         return budgets
     }
 
-    /// The key for an `Authorization` header value, or `nil` (→ 401 `invalid_api_key`).
-    ///
-    /// The lookup is by the token's SHA-256, so its timing reveals nothing usable about any stored
-    /// key (matching a prefix of a hash does not help find a token).
-    public func authenticate(authorization: String?) -> AuthenticatedKey? {
-        guard let token = Self.bearerToken(authorization) else { return nil }
-        return byHash[Self.sha256Hex(token)]
+    // MARK: Records
+
+    public func key(id: String) -> KeyRecord? { state.withLock { $0.keys[id] } }
+    public func team(name: String) -> TeamRecord? { state.withLock { $0.teams[name] } }
+    public var allKeys: [KeyRecord] { state.withLock { $0.keys.values.sorted { $0.id < $1.id } } }
+    public var allTeams: [TeamRecord] { state.withLock { $0.teams.values.sorted { $0.name < $1.name } } }
+
+    /// Adds an admin-created key; returns `false` if the id or the token hash is taken.
+    func insert(_ record: KeyRecord) -> Bool {
+        state.withLock { state in
+            guard state.keys[record.id] == nil, state.idByHash[record.sha256Hex] == nil else { return false }
+            state.keys[record.id] = record
+            state.idByHash[record.sha256Hex] = record.id
+            return true
+        }
     }
+
+    /// Replaces a key's record (the hash never changes).
+    func update(_ record: KeyRecord) {
+        state.withLock { $0.keys[record.id] = record }
+    }
+
+    /// Adds or replaces a team.
+    func upsert(_ team: TeamRecord) {
+        state.withLock { $0.teams[team.name] = team }
+    }
+
+    /// Removes a team; refuses (returns the key ids) while keys still belong to it.
+    func removeTeam(name: String) -> [String] {
+        state.withLock { state in
+            let members = state.keys.values.filter { $0.team == name && $0.revokedAt == nil }.map(\.id).sorted()
+            if members.isEmpty { state.teams[name] = nil }
+            return members
+        }
+    }
+
+    // MARK: Tokens
 
     /// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1).
     static func bearerToken(_ authorization: String?) -> String? {

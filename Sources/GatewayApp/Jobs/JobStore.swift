@@ -100,10 +100,11 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// A page of one owner's jobs, newest first, strictly older than the `after` cursor (a job id).
-    public func list(owner: String, status: JobStatus?, limit: Int, after cursor: String?) -> (jobs: [Job], hasMore: Bool) {
+    /// A page of one owner's jobs (or everyone's, for the operator), newest first, strictly older
+    /// than the `after` cursor (a job id).
+    public func list(owner: String?, status: JobStatus?, limit: Int, after cursor: String?) -> (jobs: [Job], hasMore: Bool) {
         state.withLock { state in
-            let ids = state.byOwner[owner] ?? []
+            let ids = owner.map { state.byOwner[$0] ?? [] } ?? state.jobs.keys.sorted()
             var page: [Job] = []
             var hasMore = false
             for id in ids.reversed() {
@@ -113,6 +114,19 @@ public final class JobStore: Sendable {
                 page.append(job)
             }
             return (page, hasMore)
+        }
+    }
+
+    /// Every job (for reports).
+    public var allJobs: [Job] { state.withLock { Array($0.jobs.values) } }
+
+    /// Marks a charged job refunded by the operator: its money is released.
+    public func refunded(id: String) -> Job? {
+        state.withLock { state in
+            guard var job = state.jobs[id], job.billingStatus == .charged else { return nil }
+            job.billingStatus = .released
+            state.jobs[id] = job
+            return job
         }
     }
 

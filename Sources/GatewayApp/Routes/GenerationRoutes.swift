@@ -97,10 +97,11 @@ struct GenerationRoutes: Sendable {
             }
             let price = target.model.price.price(for: generation)
             let now = Timestamp.now()
-            let job = Job(
+            var job = Job(
                 id: GenerationID.make(at: now), ownerKeyID: key.id, model: generation.model, provider: target.model.provider,
                 providerModel: target.model.upstreamModel, cost: price, createdAt: now,
                 metadata: generation.metadata, webhookURL: generation.webhookURL)
+            job.team = key.team
             switch ledger.reserve(jobID: job.id, price: price, budgets: budgets, at: now) {
             case .failure(let exceeded):
                 rateLimiter.rollBack(keyID: key.id, admittedAt: admittedAt)

@@ -31,6 +31,8 @@ public struct Job: Sendable, Equatable {
     public var id: String
     /// The gateway key that created it.
     public var ownerKeyID: String
+    /// The key's team when the job was admitted (spend is reported against it).
+    public var team: String?
     /// The name the client sent (an alias stays an alias).
     public var model: String
     /// The provider it went to (config name) and the provider's model.
