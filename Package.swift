@@ -39,13 +39,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Caller webhooks: Standard Webhooks signing, URL policy, delivery.
+        .target(
+            name: "Webhooks",
+            dependencies: [
+                "GatewayCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Fake Krea and Evolink servers that speak PROVIDERS.md, for tests, the demo and benchmarks.
         .target(name: "ProviderSimulators", dependencies: ["HTTPServer", "GatewayCore"], swiftSettings: strictSettings),
         // The composition root: routes, auth, job tracking, front doors.
         .target(
             name: "GatewayApp",
             dependencies: [
-                "HTTPServer", "GatewayCore", "Providers",
+                "HTTPServer", "GatewayCore", "Providers", "Webhooks",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -64,6 +74,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ProviderSimulatorsTests", dependencies: ["ProviderSimulators", "HTTPServer"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayAppTests",

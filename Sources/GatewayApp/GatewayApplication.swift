@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPServer
 import Logging
 import Providers
+import Webhooks
 
 /// The composition root: turns a loaded configuration into an `HTTPServer` with the gateway's
 /// routes, and translates between HTTP and the domain (ARCHITECTURE.md: only here).
@@ -48,6 +49,9 @@ public final class GatewayApplication: Sendable {
             keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
             store: store, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
+            webhookPolicy: URLPolicy(
+                allowHTTP: configuration.webhooks.allowHTTP, allowPrivateNetworks: configuration.webhooks.allowPrivateNetworks,
+                allowedHosts: configuration.webhooks.allowedHosts),
             logger: logger)
         var router = Router(renderError: Self.renderError)
         Self.addOperationalRoutes(to: &router)

@@ -69,6 +69,9 @@ struct GenerationAPITests {
         (#"{"model":"krea-3","prompt":"p"}"#, "unknown_model", "model"),
         (#"{"model":"krea-2-medium","prompt":"p","moodboards":[{"id":"not-a-uuid"}]}"#, "invalid_parameter", "moodboards"),
         (#"{"model":"krea-2-medium","prompt":"p","webhook_url":""}"#, "invalid_webhook_url", "webhook_url"),
+        (#"{"model":"krea-2-medium","prompt":"p","webhook_url":"http://hooks.example.com/x"}"#, "invalid_webhook_url", "webhook_url"),
+        (#"{"model":"krea-2-medium","prompt":"p","webhook_url":"https://169.254.169.254/latest"}"#, "invalid_webhook_url", "webhook_url"),
+        (#"{"model":"krea-2-medium","prompt":"p","webhook_url":"https://2130706433/x"}"#, "invalid_webhook_url", "webhook_url"),
     ]
 
     @Test func validation_EveryBadRequestIs400WithItsCodeAndNothingReachesAProvider() async throws {
@@ -85,6 +88,10 @@ struct GenerationAPITests {
             #expect(message.error["message"] as? String == "moodboards is not supported by model krea-2-turbo (provider evolink)")
             #expect(harness.krea.received().filter { $0.method == "POST" }.isEmpty)
             #expect(harness.evolink.received().filter { $0.method == "POST" }.isEmpty)
+            let header = try await harness.generate(#"{"model":"krea-2-medium","prompt":"p"}"#, headers: [("X-Webhook-URL", "https://[::ffff:127.0.0.1]/x")])
+            #expect(header.status == 400 && header.error["code"] as? String == "invalid_webhook_url")
+            let accepted = try await harness.generate(#"{"model":"krea-2-medium","prompt":"p","webhook_url":"https://hooks.example.com/gen"}"#)
+            #expect(accepted.status == 202)
             let wrongType = try await harness.send(.POST, "/v1/generations", json: nil, headers: [("Content-Type", "text/plain")])
             #expect(wrongType.status == 415)
         } catch { Issue.record(error) }

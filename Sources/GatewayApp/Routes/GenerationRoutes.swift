@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPServer
 import Logging
 import Providers
+import Webhooks
 
 /// `/v1/generations` and the provider callbacks (API.md §3, §6): HTTP in, domain calls, HTTP out.
 struct GenerationRoutes: Sendable {
@@ -14,6 +15,7 @@ struct GenerationRoutes: Sendable {
     let rateLimiter: RateLimiter
     let callbackTokens: CallbackToken
     let publicBaseURL: String?
+    let webhookPolicy: URLPolicy
     let logger: Logger
 
     static let callbackPathPrefix = "/v1/provider-callbacks"
@@ -61,6 +63,10 @@ struct GenerationRoutes: Sendable {
                     throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "X-Webhook-URL must be a URL of at most 2048 characters", param: "webhook_url")
                 }
                 generation.webhookURL = header
+            }
+            // API.md §5: checked at submission (and again at delivery against the resolved address).
+            if let url = generation.webhookURL, case .failure(let violation) = webhookPolicy.check(url) {
+                throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "webhook_url refused: \(violation)", param: "webhook_url")
             }
         } catch {
             return .error(error)
