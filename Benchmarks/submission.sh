@@ -17,7 +17,7 @@
 #   Benchmarks/submission.sh
 #
 # Knobs (environment): SUBMISSION_CONCURRENCY (default "1 64"), SUBMISSION_BUDGET_C (default 64),
-# SUBMISSION_ROUNDS (default 2), SUBMISSION_KEYS (filler keys, default 10000), BENCH_DURATION
+# SUBMISSION_ROUNDS (default 3), SUBMISSION_KEYS (filler keys, default 10000), BENCH_DURATION
 # (default 10s), BENCH_WARMUP (default 2s), plus the build knobs in lib/common.sh (GATEWAY_BIN,
 # GATEWAY_SCRATCH, BENCH_SKIP_BUILD).
 set -euo pipefail
@@ -26,7 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 CONCURRENCY="${SUBMISSION_CONCURRENCY:-1 64}"
 BUDGET_C="${SUBMISSION_BUDGET_C:-64}"
-ROUNDS="${SUBMISSION_ROUNDS:-2}"
+ROUNDS="${SUBMISSION_ROUNDS:-3}"
 FILLER_KEYS="${SUBMISSION_KEYS:-10000}"
 DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-2s}"
@@ -47,6 +47,7 @@ DIRECT_BODY="{\"prompt\":\"$PROMPT\",\"aspect_ratio\":\"1:1\",\"resolution\":\"1
 GATEWAY_PATH="/v1/generations"
 DIRECT_PATH="/generate/image/krea/krea-2/medium"
 LUA="$BENCH_DIR/lib/submission.lua"
+TIMEFORMAT='%3U %3S'
 
 command -v wrk >/dev/null || die "wrk not installed (apt-get install wrk)"
 for c in $CONCURRENCY $BUDGET_C; do
@@ -68,6 +69,8 @@ cpu_ticks() {
     if [ -r "/proc/$pid/stat" ]; then sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'; else echo 0; fi
 }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Busy ticks of the whole machine, all CPUs (user nice system irq softirq steal).
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
 
 # start_gateway CONFIG NAME: a fresh `krea-gateway demo` with the Krea simulator in-process, on
 # two new free ports. Sets GW_PID, GW_PORT, SIM_PORT, STARTUP_S.
@@ -103,7 +106,7 @@ RESULTS="$RUN_DIR/results.jsonl"
 # measure GROUP CONFIG_NAME TARGET C ROUND: warm-up then the measured wrk run against the running
 # process; appends one line to results.jsonl.
 measure() {
-    local group="$1" config="$2" target="$3" c="$4" round="$5" port path token body threads name t0 t1 rss summary
+    local group="$1" config="$2" target="$3" c="$4" round="$5" port path token body threads name t0 t1 b0 b1 rss wrk_cpu summary
     if [ "$target" = gateway ]; then
         port="$GW_PORT" path="$GATEWAY_PATH" token="$BENCH_KEY" body="$GATEWAY_BODY"
     else
@@ -116,16 +119,20 @@ measure() {
     SUB_TOKEN="$token" SUB_BODY="$body" wrk -t"$threads" -c"$c" -d"$WARMUP" --timeout "$WRK_TIMEOUT" -s "$LUA" \
         "http://127.0.0.1:$port$path" >"$RUN_DIR/warmup-$name.txt" 2>&1 || die "wrk warm-up failed for $name"
     log "$name: measuring $DURATION"
+    b0="$(busy_ticks)"
     t0="$(cpu_ticks "$GW_PID")"
-    SUB_TOKEN="$token" SUB_BODY="$body" wrk -t"$threads" -c"$c" -d"$DURATION" --latency --timeout "$WRK_TIMEOUT" -s "$LUA" \
-        "http://127.0.0.1:$port$path" >"$RUN_DIR/wrk-$name.txt" 2>&1 || die "wrk failed for $name"
+    # bash's `time` gives wrk's own CPU time (TIMEFORMAT: user and system seconds).
+    { time SUB_TOKEN="$token" SUB_BODY="$body" wrk -t"$threads" -c"$c" -d"$DURATION" --latency --timeout "$WRK_TIMEOUT" -s "$LUA" \
+        "http://127.0.0.1:$port$path" >"$RUN_DIR/wrk-$name.txt" 2>&1; } 2>"$RUN_DIR/wrk-cpu-$name.txt" || die "wrk failed for $name"
     t1="$(cpu_ticks "$GW_PID")"
+    b1="$(busy_ticks)"
     rss="$(rss_kb "$GW_PID")"
+    wrk_cpu="$(awk '{printf "%.3f", $1 + $2}' "$RUN_DIR/wrk-cpu-$name.txt")"
     kill -0 "$GW_PID" 2>/dev/null || die "$name: the gateway died during the run (see $RUN_DIR/$name.log)"
     summary="$(grep '^BENCH_SUMMARY ' "$RUN_DIR/wrk-$name.txt" | sed 's/^BENCH_SUMMARY //')"
     [ -n "$summary" ] || die "no summary in $RUN_DIR/wrk-$name.txt"
-    printf '{"group":"%s","config":"%s","target":"%s","c":%d,"round":%d,"startup_s":%s,"cpu_ticks":%d,"clk_tck":%d,"rss_kb":%d,"wrk":%s}\n' \
-        "$group" "$config" "$target" "$c" "$round" "$STARTUP_S" "$((t1 - t0))" "$(getconf CLK_TCK)" "${rss:-0}" "$summary" >>"$RESULTS"
+    printf '{"group":"%s","config":"%s","target":"%s","c":%d,"round":%d,"startup_s":%s,"cpu_ticks":%d,"busy_ticks":%d,"wrk_cpu_s":%s,"clk_tck":%d,"rss_kb":%d,"wrk":%s}\n' \
+        "$group" "$config" "$target" "$c" "$round" "$STARTUP_S" "$((t1 - t0))" "$((b1 - b0))" "$wrk_cpu" "$(getconf CLK_TCK)" "${rss:-0}" "$summary" >>"$RESULTS"
     grep -E 'Requests/sec|^ +(50|99)%|Non-2xx' "$RUN_DIR/wrk-$name.txt" | tr -s ' ' | paste -sd' ' | sed "s/^/    /" >&2
 }
 

@@ -13,6 +13,8 @@ public final class GatewayApplication: Sendable {
     public let jobs: JobStore
     /// Budgets and reservations.
     public let ledger: Ledger
+    /// Caller webhooks.
+    public let webhooks: WebhookDeliverer
     private let logger: Logger
     private let server: HTTPServer
     let tracker: JobTracker
@@ -39,26 +41,43 @@ public final class GatewayApplication: Sendable {
         let keys = KeyRing(configuration: configuration)
         jobs = store
         self.ledger = ledger
+        let policy = URLPolicy(
+            allowHTTP: configuration.webhooks.allowHTTP, allowPrivateNetworks: configuration.webhooks.allowPrivateNetworks,
+            allowedHosts: configuration.webhooks.allowedHosts)
+        let deliverer = WebhookDeliverer(
+            configuration: .init(timeout: configuration.webhooks.timeout, retrySchedule: configuration.webhooks.retrySchedule, policy: policy),
+            outbox: InMemoryOutbox(),
+            observer: { delivery, attempt in
+                logger.info("webhook attempt", metadata: [
+                    "delivery_id": "\(delivery.id)", "job_id": "\(delivery.jobID)", "state": "\(delivery.state.rawValue)",
+                    "status": "\(attempt.status.map(String.init) ?? "-")", "error": "\(attempt.error ?? "-")",
+                    "latency_ms": "\(attempt.latencyMilliseconds)"])
+            })
+        webhooks = deliverer
+        let defaultSecret = configuration.webhooks.secret
         // Settlement, exactly once per job (the store makes one terminal transition): charged jobs
         // become spend in the window they were reserved in; failed and cancelled ones are released.
+        // The same transition produces the job's one webhook event.
         tracker = JobTracker(store: store, providers: providers, configuration: configuration, logger: logger, onTerminal: { job in
             ledger.settle(jobID: job.id, job.billingStatus == .charged ? .charge : .release)
             rateLimiter.finished(keyID: job.ownerKeyID)
+            if let url = job.webhookURL, let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? defaultSecret {
+                deliverer.enqueue(WebhookEvent.delivery(for: job, url: url, secret: secret))
+            }
         })
         let generations = GenerationRoutes(
             keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
             store: store, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            webhookPolicy: URLPolicy(
-                allowHTTP: configuration.webhooks.allowHTTP, allowPrivateNetworks: configuration.webhooks.allowPrivateNetworks,
-                allowedHosts: configuration.webhooks.allowedHosts),
+            webhookPolicy: policy, defaultWebhookSecret: defaultSecret,
             logger: logger)
         var router = Router(renderError: Self.renderError)
         Self.addOperationalRoutes(to: &router)
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
-        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, ledger: ledger)
+        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, ledger: ledger,
+                    webhooks: deliverer)
             .register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in
@@ -84,6 +103,7 @@ public final class GatewayApplication: Sendable {
         logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
         await server.shutdown()
         tracker.stop()
+        await webhooks.shutdown()
         logger.info("stopped")
     }
 

@@ -3,6 +3,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -19,18 +20,21 @@ class GatewayProcess:
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
         self.port = None
         self.log = []
+        threading.Thread(target=self._read_log, daemon=True).start()
         deadline = time.monotonic() + start_timeout
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                break
+        while time.monotonic() < deadline and self.port is None and self.process.poll() is None:
+            time.sleep(0.05)
+        if self.port is None:
+            self.stop()
+            sys.exit("gateway did not start:\n" + "".join(self.log))
+
+    def _read_log(self):
+        """Reads the log in the background (a blocking readline must never hang the test)."""
+        for line in self.process.stderr:
             self.log.append(line)
             match = re.search(r"port=(\d+)", line)
-            if "listening" in line and match:
+            if self.port is None and "listening" in line and match:
                 self.port = int(match.group(1))
-                return
-        self.stop()
-        sys.exit("gateway did not start:\n" + "".join(self.log))
 
     def stop(self, timeout=30.0):
         """SIGTERM, then wait; returns the exit code."""

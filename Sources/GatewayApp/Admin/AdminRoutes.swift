@@ -1,6 +1,7 @@
 import Foundation
 import GatewayCore
 import HTTPServer
+import Webhooks
 
 /// The admin API (API.md §9), master key only: keys, teams, spend, any key's jobs, refunds.
 /// Config-declared keys and teams are visible but read-only (409).
@@ -10,6 +11,7 @@ struct AdminRoutes: Sendable {
     let modelNames: Set<String>
     let store: JobStore
     let ledger: Ledger
+    let webhooks: WebhookDeliverer
 
     func register(on router: inout Router) {
         func guarded(_ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) -> HTTPHandler {
@@ -31,6 +33,8 @@ struct AdminRoutes: Sendable {
         router.add("GET", "/admin/spend", guarded { spend($0) })
         router.add("GET", "/admin/generations", guarded { generations($0) })
         router.add("POST", "/admin/generations/{id}/refund", guarded { refund($0) })
+        router.add("GET", "/admin/webhook-deliveries", guarded { deliveries($0) })
+        router.add("POST", "/admin/webhook-deliveries/{id}/retry", guarded { retryDelivery($0) })
     }
 
     /// 401 without the master key; 403 `admin_only` for a client key (API.md §1).
@@ -250,5 +254,30 @@ struct AdminRoutes: Sendable {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
         return "whsec_" + Data(bytes).base64EncodedString()
+    }
+
+    // MARK: Webhook deliveries
+
+    /// `GET /admin/webhook-deliveries?state=pending|failed|delivered`
+    func deliveries(_ request: HTTPRequest) -> HTTPResponse {
+        var state: WebhookDelivery.State?
+        if let text = request.queryParameters["state"], !text.isEmpty {
+            guard let value = WebhookDelivery.State(rawValue: text) else {
+                return .error(.parameter(.invalid, "state", "state must be one of pending, failed, delivered"))
+            }
+            state = value
+        }
+        return page(webhooks.deliveries(state: state).map { ($0.id, $0.jsonObject) }, request)
+    }
+
+    /// `POST /admin/webhook-deliveries/{id}/retry`: send it again now (same webhook-id and body).
+    func retryDelivery(_ request: HTTPRequest) -> HTTPResponse {
+        let id = request.pathParameters["id"] ?? ""
+        guard let current = webhooks.deliveries(state: nil).first(where: { $0.id == id }) else { return .error(.notFound("no such webhook delivery")) }
+        guard current.state != .pending else {
+            return .error(APIError(status: 409, kind: .invalidRequest, code: "already_pending", message: "the delivery is already pending"))
+        }
+        guard let delivery = webhooks.retry(id: id) else { return .error(.notFound("no such webhook delivery")) }
+        return .json(202, delivery.jsonObject)
     }
 }

@@ -71,6 +71,9 @@ public final class JobStore: Sendable {
                 case .completed:
                     job.resultURLs = snapshot.resultURLs
                     job.billingStatus = .charged
+                case .cancelled:
+                    // API.md §3: `error` is set once failed; a cancelled job has none.
+                    job.billingStatus = .released
                 default:
                     job.error = snapshot.error ?? JobError(code: "upstream_error", message: "the provider reported the job \(snapshot.status.rawValue)")
                     job.billingStatus = .released

@@ -16,6 +16,7 @@ struct GenerationRoutes: Sendable {
     let callbackTokens: CallbackToken
     let publicBaseURL: String?
     let webhookPolicy: URLPolicy
+    let defaultWebhookSecret: Secret?
     let logger: Logger
 
     static let callbackPathPrefix = "/v1/provider-callbacks"
@@ -65,8 +66,15 @@ struct GenerationRoutes: Sendable {
                 generation.webhookURL = header
             }
             // API.md §5: checked at submission (and again at delivery against the resolved address).
-            if let url = generation.webhookURL, case .failure(let violation) = webhookPolicy.check(url) {
-                throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "webhook_url refused: \(violation)", param: "webhook_url")
+            if let url = generation.webhookURL {
+                if case .failure(let violation) = webhookPolicy.check(url) {
+                    throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "webhook_url refused: \(violation)", param: "webhook_url")
+                }
+                // Every event is signed: without a key secret or webhooks.secret none could be.
+                if keys.key(id: key.id)?.webhookSecret == nil, defaultWebhookSecret == nil {
+                    throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url",
+                                   message: "no webhook signing secret is configured for this key (set keys[].webhook_secret or webhooks.secret)", param: "webhook_url")
+                }
             }
         } catch {
             return .error(error)

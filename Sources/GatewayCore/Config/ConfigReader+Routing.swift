@@ -102,11 +102,21 @@ extension ConfigReader {
             let shape = "expected a field name or a one-entry map {field: value}"
             switch node {
             case .scalar:
-                return nonEmptyText(node, at: path).map { .has(field: $0) }
+                guard let field = nonEmptyText(node, at: path) else { return nil }
+                // A misspelt field would never match and silently underprice (CONFIG.md: typos are errors).
+                guard GenerationField(rawValue: field) != nil else {
+                    report(path, "\(field) is not a request field (one of \(GenerationField.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    return nil
+                }
+                return .has(field: field)
             case .mapping(let mapping) where mapping.count == 1:
                 let (key, value) = mapping[mapping.startIndex]
                 guard let field = key.scalar?.string, !field.isEmpty else {
                     report(path, shape)
+                    return nil
+                }
+                guard GenerationField(rawValue: field) != nil else {
+                    report("\(path).\(field)", "\(field) is not a request field (one of \(GenerationField.allCases.map(\.rawValue).joined(separator: ", ")))")
                     return nil
                 }
                 guard case .scalar = value else {

@@ -191,3 +191,29 @@ func loader_ReportsPriceRuleAndFieldErrorsInTheExample(old: String, new: String,
 @Test func loader_RefusesATopLevelThatIsNotAMapping() {
     #expect(ConfigFixtures.descriptions("- a\n- b\n") == ["expected a mapping at the top level"])
 }
+
+@Suite("Config price rule fields")
+struct ConfigPriceRuleFieldTests {
+    @Test func loader_RefusesPriceRulesOnUnknownFields() {
+        let yaml = """
+            admin: {master_key: "m"}
+            providers: {krea: {kind: krea, base_url: "http://127.0.0.1:1", api_key: "k"}}
+            models:
+              krea-2-medium:
+                provider: krea
+                upstream_model: "krea-2/medium"
+                price:
+                  base_usd: "0.030"
+                  rules:
+                    - {if: mooodboards, usd: "0.040"}
+                    - {if: {resolutoin: "2K"}, usd: "0.050"}
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, environment: [:])
+            Issue.record("a misspelt price rule field must be refused")
+        } catch {
+            #expect(error.hasIssue(at: "models.krea-2-medium.price.rules[0].if"))
+            #expect(error.hasIssue(at: "models.krea-2-medium.price.rules[1].if.resolutoin"))
+        }
+    }
+}

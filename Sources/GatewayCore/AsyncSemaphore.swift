@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Bounds how many async operations run at once; waiters are resumed in arrival order.
-final class AsyncSemaphore: Sendable {
+public final class AsyncSemaphore: Sendable {
     private struct State: ~Copyable {
         var available: Int
         var waiters: [CheckedContinuation<Void, Never>] = []
@@ -9,9 +9,9 @@ final class AsyncSemaphore: Sendable {
 
     private let state: Mutex<State>
 
-    init(permits: Int) { state = Mutex(State(available: permits)) }
+    public init(permits: Int) { state = Mutex(State(available: permits)) }
 
-    func acquire() async {
+    public func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let resumeNow = state.withLock { state -> Bool in
                 if state.available > 0 { state.available -= 1; return true }
@@ -22,7 +22,7 @@ final class AsyncSemaphore: Sendable {
         }
     }
 
-    func release() {
+    public func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if state.waiters.isEmpty { state.available += 1; return nil }
             return state.waiters.removeFirst()
@@ -31,5 +31,5 @@ final class AsyncSemaphore: Sendable {
     }
 
     /// Operations waiting for a permit (the poller backlog).
-    var waiting: Int { state.withLock { $0.waiters.count } }
+    public var waiting: Int { state.withLock { $0.waiters.count } }
 }

@@ -1,0 +1,14 @@
+import GatewayCore
+import Webhooks
+
+/// The one terminal event of a job (API.md §5).
+enum WebhookEvent {
+    /// `{"type": "generation.<status>", "timestamp": "<RFC 3339>", "data": <job object>}`, with the
+    /// `webhook-id` `msg_<job id>` so that every retry (and any redelivery) carries the same id.
+    static func delivery(for job: Job, url: String, secret: Secret) -> WebhookDelivery {
+        let now = Timestamp.now()
+        let type = "generation.\(job.status.rawValue)"
+        let body = "{\"type\":\"\(type)\",\"timestamp\":\"\(now.rfc3339)\",\"data\":\(job.jsonObject)}"
+        return WebhookDelivery(id: "msg_" + job.id, jobID: job.id, url: url, type: type, body: Array(body.utf8), secret: secret, createdAt: now)
+    }
+}
