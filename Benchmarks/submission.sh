@@ -8,7 +8,7 @@
 #  2. Budgets: `POST /v1/generations` at c = SUBMISSION_BUDGET_C with budgets, rate limits and a
 #     10,000-key table (lib/submission_config.py) against one plain key with no budget or limit
 #     (config/submission-plain.yaml), alternating over SUBMISSION_ROUNDS rounds.
-#     Target: requests/s with budgets ≥ 0.9 × without.
+#     Target: requests/s with budgets ≥ 0.9 × without (median round of each).
 #
 # Every measurement gets its own fresh `krea-gateway demo` process (the Krea simulator runs inside
 # it) on its own free ports. Prints a Markdown report on stdout (progress on stderr); raw output goes

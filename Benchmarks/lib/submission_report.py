@@ -93,7 +93,7 @@ def main(path: str) -> None:
         for r in budgets:
             w = r["wrk"]
             rates[r["config"]].append(rate(w))
-            label = "budgets + limits + 10k keys" if r["config"] == "limits" else "no budgets, 1 plain key"
+            label = "budgets + limits + key table" if r["config"] == "limits" else "no budgets, 1 plain key"
             print(f"| {r['round']} | {label} | {r['c']} | {r['startup_s']:.2f} s | {rate(w):,.0f} | {ms(w['p50_us'])} "
                   f"| {ms(w['p99_us'])} | {ms(w['max_us'])} | {w['err_status']} | {socket_errors(w)} | {cpu(r)} | {wrk_cpu(r)} "
                   f"| {rest_cpu(r)} | {rss(r)} |")

@@ -79,7 +79,7 @@ public final class HTTPServer: Sendable {
                 return
             }
             guard let (socket, peer) = accepted else { return }
-            if draining.load(ordering: .relaxed) {
+            if draining.load(ordering: .sequentiallyConsistent) {
                 socket.close()
                 continue
             }
@@ -90,6 +90,9 @@ public final class HTTPServer: Sendable {
                 continue
             }
             loop.queue.async { connection.start() }
+            // A shutdown that began while this connection was being accepted may have taken its
+            // snapshot of open connections before the registration: tell this one too.
+            if draining.load(ordering: .sequentiallyConsistent) { connection.beginShutdown() }
         }
     }
 
@@ -106,7 +109,7 @@ public final class HTTPServer: Sendable {
     /// period, closes idle connections, closes what is left when the grace period ends, and
     /// returns when every connection is closed.
     public func shutdown() async {
-        draining.store(true, ordering: .relaxed)
+        draining.store(true, ordering: .sequentiallyConsistent)
         listener.withLock { $0?.source.cancel() }
         for connection in context.openConnections { connection.beginShutdown() }
         let deadline = ContinuousClock.now + context.configuration.shutdownGrace

@@ -26,14 +26,14 @@ struct KreaCallbackTests {
 
     @Test func callback_CancelCallsBackOnceWithCancelledAndNotAgainAtTheNaturalEnd() async throws {
         let receiver = try CallbackReceiver()
-        try await withKrea(testConfiguration(stepDelay: .milliseconds(300))) { _, base in
+        try await withKrea(testConfiguration(stepDelay: .milliseconds(1000))) { _, base in
             let submitted = try await call("POST", base + KreaSimulatorTests.medium, body: kreaBody("x"), headers: ["X-Webhook-URL": receiver.url])
             let id = try #require(submitted.json?["job_id"] as? String)
             let start = ContinuousClock.now
             #expect(try await call("DELETE", base + "/jobs/\(id)").status == 200)
             #expect(await eventually { receiver.received.count >= 2 })
             // Past the natural end (3 steps) plus a margin: no second pair of callbacks.
-            try await Task.sleep(until: start + .milliseconds(1350))
+            try await Task.sleep(until: start + .milliseconds(3500))
             #expect(receiver.received.count == 2)
             #expect(receiver.receivedJSON.allSatisfy { $0["status"] as? String == "cancelled" })
         }
