@@ -17,9 +17,12 @@ public final class RateLimiter: Sendable {
         public var running: Int
     }
 
-    private struct PerKey {
-        /// Admission times (ms) within the last minute, oldest first.
+    fileprivate struct PerKey {
+        /// Admission times (ms) of the last `rpm` admissions, oldest first; only kept when the key
+        /// has an `rpm` (that many are all the rolling-minute check ever needs).
         var recent: [Int64] = []
+        /// Admissions per second over the last minute (a ring of 60), for every key.
+        var perSecond: [(second: Int64, count: Int)] = []
         var running = 0
         var requestsByWindow: [Ledger.Window: Int] = [:]
     }
@@ -30,43 +33,16 @@ public final class RateLimiter: Sendable {
 
     /// Admits one submission or answers 429 with `Retry-After`. On success the submission counts
     /// toward `rpm` and `max_concurrent` until `finished` (or `rollBack` if it is then refused).
+    /// The key's entry is mutated in place (no copy), and holds at most `rpm` timestamps.
     public func admit(keyID: String, limits: Limits, at now: Timestamp) -> Result<Void, APIError> {
         state.withLock { keys in
-            var entry = keys[keyID] ?? PerKey()
-            let minuteAgo = now.unixMilliseconds - 60_000
-            if let first = entry.recent.firstIndex(where: { $0 > minuteAgo }) {
-                entry.recent.removeFirst(first)
-            } else {
-                entry.recent.removeAll(keepingCapacity: true)
-            }
-            if let rpm = limits.rpm, entry.recent.count >= rpm {
-                let wait = entry.recent[entry.recent.count - rpm] + 60_000 - now.unixMilliseconds
-                keys[keyID] = entry
-                return .failure(APIError(status: 429, kind: .rateLimit, code: "rate_limited",
-                                         message: "rate limit of \(rpm) requests per minute reached",
-                                         retryAfterSeconds: max(1, Int((wait + 999) / 1000))))
-            }
-            if let maxConcurrent = limits.maxConcurrent, entry.running >= maxConcurrent {
-                keys[keyID] = entry
-                return .failure(APIError(status: 429, kind: .rateLimit, code: "too_many_concurrent_jobs",
-                                         message: "\(maxConcurrent) jobs are already running for this key",
-                                         retryAfterSeconds: 1))
-            }
-            entry.recent.append(now.unixMilliseconds)
-            entry.running += 1
-            keys[keyID] = entry
-            return .success(())
+            keys[keyID, default: PerKey()].admit(limits: limits, at: now)
         }
     }
 
     /// Undoes an admission that was then refused (budget) before reaching a provider.
     public func rollBack(keyID: String, admittedAt now: Timestamp) {
-        state.withLock { keys in
-            guard var entry = keys[keyID] else { return }
-            if let index = entry.recent.lastIndex(of: now.unixMilliseconds) { entry.recent.remove(at: index) }
-            entry.running = max(0, entry.running - 1)
-            keys[keyID] = entry
-        }
+        state.withLock { keys in keys[keyID]?.rollBack(admittedAt: now) }
     }
 
     /// Counts an admitted request in the windows given (its UTC day and its budget windows).
@@ -88,12 +64,54 @@ public final class RateLimiter: Sendable {
         state.withLock { keys in
             let entry = keys[keyID] ?? PerKey()
             let minuteAgo = now.unixMilliseconds - 60_000
-            return Counts(requestsLastMinute: entry.recent.filter { $0 > minuteAgo }.count, running: entry.running)
+            _ = minuteAgo
+            let second = now.unixMilliseconds / 1000
+            let lastMinute = entry.perSecond.filter { $0.second > second - 60 }.reduce(0) { $0 + $1.count }
+            return Counts(requestsLastMinute: lastMinute, running: entry.running)
         }
     }
 
     /// Requests counted for the key in a window.
     public func requests(keyID: String, in window: Ledger.Window) -> Int {
         state.withLock { $0[keyID]?.requestsByWindow[window] ?? 0 }
+    }
+}
+
+extension RateLimiter.PerKey {
+    mutating func admit(limits: RateLimiter.Limits, at now: Timestamp) -> Result<Void, APIError> {
+        if let rpm = limits.rpm {
+            let minuteAgo = now.unixMilliseconds - 60_000
+            // At most `rpm` entries: the oldest that still counts decides.
+            if recent.count >= rpm, let oldest = recent.dropLast(rpm - 1).last, oldest > minuteAgo {
+                let wait = oldest + 60_000 - now.unixMilliseconds
+                return .failure(APIError(status: 429, kind: .rateLimit, code: "rate_limited",
+                                         message: "rate limit of \(rpm) requests per minute reached",
+                                         retryAfterSeconds: max(1, Int((wait + 999) / 1000))))
+            }
+        }
+        if let maxConcurrent = limits.maxConcurrent, running >= maxConcurrent {
+            return .failure(APIError(status: 429, kind: .rateLimit, code: "too_many_concurrent_jobs",
+                                     message: "\(maxConcurrent) jobs are already running for this key",
+                                     retryAfterSeconds: 1))
+        }
+        if let rpm = limits.rpm {
+            recent.append(now.unixMilliseconds)
+            if recent.count > rpm { recent.removeFirst(recent.count - rpm) }
+        }
+        running += 1
+        let second = now.unixMilliseconds / 1000
+        if perSecond.isEmpty { perSecond = Array(repeating: (-1, 0), count: 60) }
+        let slot = Int(second % 60)
+        if perSecond[slot].second == second { perSecond[slot].count += 1 } else { perSecond[slot] = (second, 1) }
+        return .success(())
+    }
+
+    mutating func rollBack(admittedAt now: Timestamp) {
+        if let index = recent.lastIndex(of: now.unixMilliseconds) { recent.remove(at: index) }
+        let slot = Int(now.unixMilliseconds / 1000 % 60)
+        if perSecond.indices.contains(slot), perSecond[slot].second == now.unixMilliseconds / 1000 {
+            perSecond[slot].count = max(0, perSecond[slot].count - 1)
+        }
+        running = max(0, running - 1)
     }
 }
