@@ -74,7 +74,11 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: ["Webhooks", "GatewayCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "ProviderSimulatorsTests", dependencies: ["ProviderSimulators", "HTTPServer"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayAppTests",

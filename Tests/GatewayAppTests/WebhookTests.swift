@@ -23,6 +23,10 @@ final class Receiver: Sendable {
             return HTTPResponse(status: count <= 2 ? 500 : 200)
         }
         router.add("POST", "/gone") { request in box.add(request); return HTTPResponse(status: 410) }
+        router.add("POST", "/redirect") { request in
+            box.add(request)
+            return HTTPResponse(status: 307, headers: ["Location": "/ok/redirected"])
+        }
         router.add("POST", "/hang") { request in
             box.add(request)
             try? await Task.sleep(for: .seconds(3))
@@ -105,17 +109,20 @@ struct WebhookTests {
         let receiver = try Receiver()
         let harness = try await GatewayHarness(extraYAML: Self.webhooksYAML)
         do {
-            for path in ["flaky", "gone", "hang"] {
+            for path in ["flaky", "gone", "hang", "redirect"] {
                 _ = try await harness.generate(#"{"model":"krea-2-medium","prompt":"p","webhook_url":"\#(receiver.url)/\#(path)"}"#)
             }
             #expect(await Self.eventually(.seconds(8)) {
-                harness.application.webhooks.deliveries(state: .pending).isEmpty && harness.application.webhooks.deliveries(state: nil).count == 3
+                harness.application.webhooks.deliveries(state: .pending).isEmpty && harness.application.webhooks.deliveries(state: nil).count == 4
             })
             let flaky = receiver.received("/flaky")
             #expect(flaky.count == 3)
             #expect(Set(flaky.map { $0.headers["webhook-id"] ?? "" }).count == 1)
             #expect(Set(flaky.map(\.body)).count == 1)
             #expect(receiver.received("/gone").count == 1)
+            // Redirects are not followed: a 307 is a failed attempt, retried at the same URL.
+            #expect(receiver.received("/redirect").count == 4)
+            #expect(receiver.received("/ok/redirected").isEmpty)
             // A receiver that hangs is timed out: one try per scheduled attempt, then given up.
             #expect(receiver.received("/hang").count == 4)
 
@@ -130,7 +137,7 @@ struct WebhookTests {
 
             // The admin view, and a redelivery with the same webhook-id.
             let failed = try await harness.send(.GET, "/admin/webhook-deliveries?state=failed", key: GatewayHarness.masterKey)
-            #expect((failed.json["data"] as? [[String: Any]])?.count == 2)
+            #expect((failed.json["data"] as? [[String: Any]])?.count == 3)
             let goneID = try #require(byURL["gone"]?.id)
             let retried = try await harness.send(.POST, "/admin/webhook-deliveries/\(goneID)/retry", key: GatewayHarness.masterKey)
             #expect(retried.status == 202)

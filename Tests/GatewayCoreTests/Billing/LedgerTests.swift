@@ -28,6 +28,27 @@ struct LedgerTests {
         #expect(standing.remaining == .zero)
     }
 
+    @Test func reserve_TeamBudgetSharedByThreeKeysAdmitsExactlyWhatFits() async {
+        let ledger = Ledger()
+        let team = ApplicableBudget(owner: .team("design"), budget: Self.budget("0.150", .monthly))
+        let keys = ["a", "b", "c"].map { ApplicableBudget(owner: .key($0), budget: Self.budget("1.000")) }
+        let admitted = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<500 {
+                group.addTask {
+                    let budgets = [keys[index % 3], team]
+                    if case .success = ledger.reserve(jobID: "job-\(index)", price: Self.price, budgets: budgets, at: Self.now) { return true }
+                    return false
+                }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(admitted == 5)
+        #expect(ledger.standing(of: team, at: Self.now).reserved == Self.price * 5)
+        // The keys hold exactly the admitted reservations between them: nothing half-reserved.
+        let keyReserved = keys.map { ledger.standing(of: $0, at: Self.now).reserved }.reduce(Money.zero, +)
+        #expect(keyReserved == Self.price * 5)
+    }
+
     @Test func reserve_IsAllOrNothingAcrossKeyAndTeam() {
         let ledger = Ledger()
         let key = ApplicableBudget(owner: .key("k"), budget: Self.budget("1.000"))
