@@ -60,11 +60,18 @@ func loadOrExit(_ path: String) throws -> GatewayConfiguration {
     }
 }
 
+/// Logs as CONFIG.md `logging` says: JSON lines (default) or text for humans, on standard error.
 func makeLogger(_ settings: GatewayConfiguration.Logging) -> Logger {
+    let level = Logger.Level(rawValue: settings.level.rawValue) ?? .info
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = Logger.Level(rawValue: settings.level.rawValue) ?? .info
-        return handler
+        switch settings.format {
+        case .json:
+            return JSONLogHandler(label: label, level: level)
+        case .text:
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
     }
     return Logger(label: "krea-gateway")
 }

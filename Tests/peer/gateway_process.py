@@ -32,9 +32,9 @@ class GatewayProcess:
         """Reads the log in the background (a blocking readline must never hang the test)."""
         for line in self.process.stderr:
             self.log.append(line)
-            match = re.search(r"port=(\d+)", line)
+            match = re.search(r"port=(\d+)|\"port\":\"(\d+)\"", line)
             if self.port is None and "listening" in line and match:
-                self.port = int(match.group(1))
+                self.port = int(match.group(1) or match.group(2))
 
     def stop(self, timeout=30.0):
         """SIGTERM, then wait; returns the exit code."""

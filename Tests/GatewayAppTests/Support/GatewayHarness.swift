@@ -29,7 +29,7 @@ final class GatewayHarness: Sendable {
     /// Starts everything. `callbacks` sets `public_base_url` so providers call back;
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
-         providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil) async throws {
+         providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil) async throws {
         krea = KreaSimulator(configuration: SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         evolink = EvolinkSimulator(configuration: SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         let kreaURL = try krea.start(), evolinkURL = try evolink.start()
@@ -83,6 +83,9 @@ final class GatewayHarness: Sendable {
         providerClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
+        if let logSink {
+            logger = Logger(label: "krea-gateway") { label in JSONLogHandler(label: label, level: .info, sink: logSink) }
+        }
         application = try GatewayApplication(
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
         try application.start()
