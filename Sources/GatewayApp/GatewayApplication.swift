@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPServer
 import Logging
 import Providers
+import Synchronization
 import Webhooks
 
 /// The composition root: turns a loaded configuration into an `HTTPServer` with the gateway's
@@ -17,6 +18,8 @@ public final class GatewayApplication: Sendable {
     public let webhooks: WebhookDeliverer
     private let logger: Logger
     private let server: HTTPServer
+    /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
+    private let draining: DrainFlag
     let tracker: JobTracker
 
     /// A configuration the application cannot run with (checked before listening).
@@ -71,8 +74,10 @@ public final class GatewayApplication: Sendable {
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             webhookPolicy: policy, defaultWebhookSecret: defaultSecret,
             logger: logger)
+        let draining = DrainFlag()
+        self.draining = draining
         var router = Router(renderError: Self.renderError)
-        Self.addOperationalRoutes(to: &router)
+        Self.addOperationalRoutes(to: &router, draining: draining)
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
@@ -100,6 +105,7 @@ public final class GatewayApplication: Sendable {
     /// Graceful shutdown (API.md §10): stop accepting, finish in-flight requests within
     /// `shutdown_grace_s`, then return.
     public func shutdown() async {
+        draining.set()
         logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
         await server.shutdown()
         tracker.stop()
@@ -109,8 +115,15 @@ public final class GatewayApplication: Sendable {
 
     // MARK: Routes
 
-    static func addOperationalRoutes(to router: inout Router) {
+    static func addOperationalRoutes(to router: inout Router, draining: DrainFlag) {
         router.add("GET", "/healthz") { _ in json(200, "{\"status\":\"ok\"}") }
+        // Ready while the configuration is loaded and the (in-memory) store is open; 503 once
+        // draining, so a load balancer stops sending new work before the connections close.
+        router.add("GET", "/readyz") { _ in
+            draining.isSet
+                ? render(APIError(status: 503, kind: .api, code: "draining", message: "the gateway is shutting down"))
+                : json(200, "{\"status\":\"ready\"}")
+        }
     }
 
     // MARK: HTTP ↔ API
@@ -145,4 +158,11 @@ public final class GatewayApplication: Sendable {
             headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
             maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace)
     }
+}
+
+/// Whether shutdown has begun (shared with the `/readyz` route).
+final class DrainFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
 }

@@ -52,4 +52,17 @@ struct GatewayApplicationTests {
         #expect(server.idleTimeout == .seconds(3))
         #expect(server.shutdownGrace == .milliseconds(1500))
     }
+
+    @Test func readyz_IsReadyUntilShutdownBegins() async throws {
+        var router = Router(renderError: GatewayApplication.renderError)
+        let draining = DrainFlag()
+        GatewayApplication.addOperationalRoutes(to: &router, draining: draining)
+        let head = HTTPRequestHead(method: "GET", target: "/readyz", version: .http1_1, headers: ["Host": "t"],
+                                   framing: .none, keepAlive: true, expectsContinue: false)
+        #expect(await router.respond(to: HTTPRequest(head: head)).status == 200)
+        draining.set()
+        let drainingResponse = await router.respond(to: HTTPRequest(head: head))
+        #expect(drainingResponse.status == 503)
+        #expect(String(decoding: drainingResponse.body, as: UTF8.self).contains("\"code\":\"draining\""))
+    }
 }

@@ -39,6 +39,18 @@ public struct HTTPRequestHead: Sendable, Equatable {
     public var keepAlive: Bool
     /// Whether the client sent `Expect: 100-continue` and waits before sending its body.
     public var expectsContinue: Bool
+
+    /// A head, as the parser makes them (public for handler tests).
+    public init(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders,
+                framing: HTTPBodyFraming, keepAlive: Bool, expectsContinue: Bool) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.framing = framing
+        self.keepAlive = keepAlive
+        self.expectsContinue = expectsContinue
+    }
 }
 
 /// A complete request handed to a handler.
