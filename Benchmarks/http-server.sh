@@ -38,6 +38,11 @@ cpu_ticks() {
     echo "$total"
 }
 
+# Busy CPU ticks of the whole machine (all cores), from /proc/stat.
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9; exit}' /proc/stat; }
+# CPU ticks of this shell's finished children (wrk, once waited for), from /proc/$$/stat.
+children_ticks() { sed 's/^.*) //' "/proc/$$/stat" | awk '{print $14 + $15}'; }
+
 RESULTS="$RUN_DIR/results.jsonl"
 : >"$RESULTS"
 for c in $CONCURRENCY; do
@@ -47,16 +52,16 @@ for c in $CONCURRENCY; do
         wrk -t"$THREADS" -c"$c" -d"$WARMUP" --timeout "$WRK_TIMEOUT" "$url" >"$RUN_DIR/warmup-$s-c$c.txt" 2>&1 \
             || die "wrk warm-up failed for $s"
         log "$s c=$c: measuring $DURATION"
-        t0="$(cpu_ticks "${PIDS[$s]}")"
+        t0="$(cpu_ticks "${PIDS[$s]}")"; m0="$(machine_ticks)"; w0="$(children_ticks)"
         wrk -t"$THREADS" -c"$c" -d"$DURATION" --latency --timeout "$WRK_TIMEOUT" \
             -s "$BENCH_DIR/lib/summary.lua" "$url" >"$RUN_DIR/wrk-$s-c$c.txt" 2>&1 \
             || die "wrk failed for $s"
-        t1="$(cpu_ticks "${PIDS[$s]}")"
+        t1="$(cpu_ticks "${PIDS[$s]}")"; m1="$(machine_ticks)"; w1="$(children_ticks)"
         kill -0 "${PIDS[$s]}" 2>/dev/null || die "$s died during the run (see $RUN_DIR/$s.log)"
         summary="$(grep '^BENCH_SUMMARY ' "$RUN_DIR/wrk-$s-c$c.txt" | sed 's/^BENCH_SUMMARY //')"
         [ -n "$summary" ] || die "no summary in $RUN_DIR/wrk-$s-c$c.txt"
-        printf '{"server":"%s","label":"%s","c":%d,"cpu_ticks":%d,"clk_tck":%d,"wrk":%s}\n' \
-            "$s" "$(server_label "$s")" "$c" "$((t1 - t0))" "$(getconf CLK_TCK)" "$summary" >>"$RESULTS"
+        printf '{"server":"%s","label":"%s","c":%d,"cpu_ticks":%d,"wrk_ticks":%d,"machine_ticks":%d,"clk_tck":%d,"wrk":%s}\n' \
+            "$s" "$(server_label "$s")" "$c" "$((t1 - t0))" "$((w1 - w0))" "$((m1 - m0))" "$(getconf CLK_TCK)" "$summary" >>"$RESULTS"
         grep -E 'Requests/sec|^ +99%' "$RUN_DIR/wrk-$s-c$c.txt" | tr -s ' ' | paste -sd' ' | sed "s/^/    /" >&2
     done
 done

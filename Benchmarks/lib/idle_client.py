@@ -79,6 +79,14 @@ def server_memory(pid: int) -> dict:
     }
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + v[4]
+    return sum(v[:8]) - idle, sum(v[:8])
+
+
 # ------------------------------------------------------------------ HTTP answers
 
 def parse_head(head: bytes) -> tuple[int, int]:
@@ -257,7 +265,11 @@ async def run(args, out: dict) -> None:
     out["idle"] = {"memory": server_memory(pid), "client_eof": sum(1 for r, _ in conns if r.at_eof())}
     log(f"with {len(conns)} idle: RSS {out['idle']['memory']['rss_kb'] / 1024:.1f} MiB, server fds {out['idle']['memory']['fds']}")
     # The blocking probes stall this event loop on purpose: the idle connections need nothing.
+    b0, t0m = machine_ticks()
     out["idle"]["probe"] = sequential_probe(port, args.probe_requests, args.op_timeout)
+    b1, t1m = machine_ticks()
+    # Share of the whole machine (all cores) busy during the probe: this client + server take ~1 core.
+    out["idle"]["probe"]["machine_busy_pct"] = round(100 * (b1 - b0) / max(1, t1m - t0m), 1)
     p = out["idle"]["probe"]
     log(f"fresh connection, {p['count']} sequential: p50 {p['p50_ms']:.3f} ms p99 {p['p99_ms']:.3f} ms max {p['max_ms']:.3f} ms")
     out["idle"]["fresh_connects"] = fresh_connects(port, args.fresh_connects, args.op_timeout)

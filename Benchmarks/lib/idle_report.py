@@ -18,6 +18,13 @@ def lat(p) -> str:
     return s + (f" ({p['errors']} errors)" if p.get("errors") else "")
 
 
+BUSY_LIMIT = 70.0  # % of the machine: client + server alone are about 50 %
+
+
+def busy(p) -> str:
+    return "–" if p is None else f"{p:.0f} %" + (" ⚠" if p > BUSY_LIMIT else "")
+
+
 def get(d, *keys):
     for k in keys:
         if not isinstance(d, dict) or k not in d:
@@ -28,8 +35,8 @@ def get(d, *keys):
 
 def main(paths) -> None:
     runs = [json.load(open(p)) for p in paths]
-    print("| server | held | RSS before | RSS with idle conns | per conn | server fds | fresh conn p50 / p99 / max (ms) | before: p50 / p99 / max (ms) | connect+req+close p50 / p99 (ms) | 2nd request on held |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| server | held | RSS before | RSS with idle conns | per conn | server fds | fresh conn p50 / p99 / max (ms) | machine busy during it | before: p50 / p99 / max (ms) | connect+req+close p50 / p99 (ms) | 2nd request on held |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for d in runs:
         base = get(d, "baseline", "memory", "rss_kb")
         idle = get(d, "idle", "memory", "rss_kb")
@@ -44,10 +51,16 @@ def main(paths) -> None:
         if errs:
             opened += " (" + ", ".join(f"{k}: {v}" for k, v in errs.items()) + ")"
         print(f"| {d['label']} | {opened} | {mb(base)} | {mb(idle)} | {per} | {get(d, 'idle', 'memory', 'fds') or '–'} "
-              f"| {lat(get(d, 'idle', 'probe'))} | {lat(get(d, 'baseline', 'probe'))} | {fcs} | {rcs} |")
+              f"| {lat(get(d, 'idle', 'probe'))} | {busy(get(d, 'idle', 'probe', 'machine_busy_pct'))} | {lat(get(d, 'baseline', 'probe'))} | {fcs} | {rcs} |")
     print()
     print("MB = 10^6 bytes. `per conn` = (RSS with idle connections − RSS before) / connections held. "
-          "`server fds` = open file descriptors of the server process(es) while the connections are held.")
+          "`server fds` = open file descriptors of the server process(es) while the connections are held. "
+          "`machine busy` = share of the whole machine's CPU (both cores) busy during the fresh-connection probe "
+          "(/proc/stat); client and server together account for about 50 %, more means something else ran.")
+    if any((get(d, "idle", "probe", "machine_busy_pct") or 0) > BUSY_LIMIT for d in runs):
+        print()
+        print(f"⚠ = machine more than {BUSY_LIMIT:.0f} % busy during the probe: another process competed for the cores, "
+              "so that row's latencies are not reliable.")
     for d in runs:
         if not d.get("complete"):
             print()
