@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GatewayCore
 
 /// Signs webhook bodies per Standard Webhooks (API.md §5): `webhook-signature: v1,<base64 HMAC-SHA256
 /// over "{webhook-id}.{webhook-timestamp}.{body}">`, keyed with the base64-decoded part of a
@@ -37,14 +38,10 @@ public struct WebhookSigner: Sendable {
     /// Whether a `webhook-signature` header (possibly several space-separated `v1,` entries)
     /// holds a valid signature; compared in constant time.
     public func verify(id: String, timestamp: Int64, body: [UInt8], signatureHeader: String) -> Bool {
-        let expected = Array(signature(id: id, timestamp: timestamp, body: body).utf8)
+        let expected = signature(id: id, timestamp: timestamp, body: body)
         var matched = false
         for candidate in signatureHeader.split(separator: " ") {
-            let given = Array(candidate.utf8)
-            guard given.count == expected.count else { continue }
-            var difference: UInt8 = 0
-            for (a, b) in zip(given, expected) { difference |= a ^ b }
-            matched = matched || difference == 0
+            matched = ConstantTime.equals(candidate.utf8, expected.utf8) || matched
         }
         return matched
     }

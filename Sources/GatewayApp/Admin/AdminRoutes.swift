@@ -40,7 +40,7 @@ struct AdminRoutes: Sendable {
     /// 401 without the master key; 403 `admin_only` for a client key (API.md §1).
     func authorize(_ request: HTTPRequest) -> APIError? {
         let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), constantTimeEquals(token, masterKey) { return nil }
+        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) { return nil }
         if keys.authenticate(authorization: authorization) != nil {
             return APIError(status: 403, kind: .permission, code: "admin_only", message: "this route takes the master key")
         }

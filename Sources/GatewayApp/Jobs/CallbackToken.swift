@@ -1,4 +1,5 @@
 import Crypto
+import GatewayCore
 
 /// The unguessable token in a provider callback URL (API.md §6): HMAC-SHA256 of the job id under a
 /// key derived from the master key, so it survives restarts and cannot be forged without it.
@@ -17,10 +18,6 @@ struct CallbackToken: Sendable {
 
     /// Constant-time check of a presented token.
     func verify(_ presented: String, for jobID: String) -> Bool {
-        let expected = Array(token(for: jobID).utf8), given = Array(presented.utf8)
-        guard expected.count == given.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(expected, given) { difference |= a ^ b }
-        return difference == 0
+        ConstantTime.equals(token(for: jobID), presented)
     }
 }

@@ -33,7 +33,7 @@ struct GenerationRoutes: Sendable {
 
     func caller(_ request: HTTPRequest) -> Caller? {
         let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), constantTimeEquals(token, masterKey) { return .master }
+        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) { return .master }
         return keys.authenticate(authorization: authorization).map(Caller.key)
     }
 

@@ -15,16 +15,6 @@ enum Caller: Sendable {
     }
 }
 
-/// Constant-time comparison of two secrets' bytes (API.md §1).
-func constantTimeEquals(_ lhs: String, _ rhs: String) -> Bool {
-    let a = Array(lhs.utf8), b = Array(rhs.utf8)
-    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-    for index in 0..<max(a.count, b.count) {
-        difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-    }
-    return difference == 0
-}
-
 extension HTTPResponse {
     /// A JSON response.
     static func json(_ status: Int, _ body: String, headers: HTTPHeaders = HTTPHeaders()) -> HTTPResponse {

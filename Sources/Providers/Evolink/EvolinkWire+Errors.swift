@@ -28,23 +28,10 @@ extension EvolinkWire {
         }
         let message = "evolink: " + ProviderText.message(summary)
         let retryAfter = HTTPTransport.retryAfterSeconds(UpstreamResponse.header("Retry-After", in: headers))
-        if code == "content_policy_violation" || ((status == 400 || status == 422) && ProviderText.isContentPolicy(detail)) {
-            return ProviderError(kind: .contentPolicy, httpStatus: status, message: message)
-        }
-        let kind: ProviderError.Kind
-        switch status {
-        case 400, 422: kind = .rejectedRequest
-        case 401, 403: kind = .authentication
-        case 402: kind = .balanceExhausted
-        case 404: kind = .notFound
-        case 429:
-            return ProviderError(kind: .rateLimited, httpStatus: status, message: message, retryAfterSeconds: retryAfter ?? defaultRetryAfterSeconds)
-        case 500...599:
-            return ProviderError(kind: .serverError, httpStatus: status, message: message, retryAfterSeconds: retryAfter)
-        case 400...499: kind = .rejectedRequest
-        default: kind = .invalidResponse
-        }
-        return ProviderError(kind: kind, httpStatus: status, message: message)
+        let contentPolicy = code == "content_policy_violation" || ((status == 400 || status == 422) && ProviderText.isContentPolicy(detail))
+        if contentPolicy { return ProviderError(kind: .contentPolicy, httpStatus: status, message: message) }
+        return ProviderError.forStatus(status, message: message, contentPolicy: false,
+                                       retryAfter: retryAfter, defaultRetryAfter: defaultRetryAfterSeconds)
     }
 
     /// `(code, message)` of `{"error": {"code", "message", "type"}}` (`code` a string or an

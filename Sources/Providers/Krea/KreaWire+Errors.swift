@@ -20,20 +20,8 @@ extension KreaWire {
         let detail = errorMessage(in: body)
         let message = "krea: " + (detail ?? "HTTP \(status) without a readable error")
         let retryAfter = HTTPTransport.retryAfterSeconds(UpstreamResponse.header("Retry-After", in: headers))
-        let kind: ProviderError.Kind
-        switch status {
-        case 400, 422: kind = ProviderText.isContentPolicy(detail) ? .contentPolicy : .rejectedRequest
-        case 401, 403: kind = .authentication
-        case 402: kind = .balanceExhausted
-        case 404: kind = .notFound
-        case 429:
-            return ProviderError(kind: .rateLimited, httpStatus: status, message: message, retryAfterSeconds: retryAfter ?? defaultRetryAfterSeconds)
-        case 500...599:
-            return ProviderError(kind: .serverError, httpStatus: status, message: message, retryAfterSeconds: retryAfter)
-        case 400...499: kind = .rejectedRequest
-        default: kind = .invalidResponse
-        }
-        return ProviderError(kind: kind, httpStatus: status, message: message)
+        return ProviderError.forStatus(status, message: message, contentPolicy: ProviderText.isContentPolicy(detail),
+                                       retryAfter: retryAfter, defaultRetryAfter: defaultRetryAfterSeconds)
     }
 
     /// A non-2xx answer to `DELETE /jobs/{id}`: Krea cancels only `queued`/`processing` jobs, so
