@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
     ],
     targets: [
         // Our own HTTP/1.1 server: POSIX sockets and Dispatch only, no package dependency.
@@ -49,13 +50,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The durable record: a store protocol, SQLite (WAL, group commit) and in-memory.
+        .target(
+            name: "Storage",
+            dependencies: ["GatewayCore", .product(name: "SQLiteNIO", package: "sqlite-nio")],
+            swiftSettings: strictSettings
+        ),
         // Fake Krea and Evolink servers that speak PROVIDERS.md, for tests, the demo and benchmarks.
         .target(name: "ProviderSimulators", dependencies: ["HTTPServer", "GatewayCore"], swiftSettings: strictSettings),
         // The composition root: routes, auth, job tracking, front doors.
         .target(
             name: "GatewayApp",
             dependencies: [
-                "HTTPServer", "GatewayCore", "Providers", "Webhooks",
+                "HTTPServer", "GatewayCore", "Providers", "Webhooks", "Storage",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -79,11 +86,12 @@ let package = Package(
             dependencies: ["Webhooks", "GatewayCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ProviderSimulatorsTests", dependencies: ["ProviderSimulators", "HTTPServer"], swiftSettings: strictSettings),
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators",
+                "GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators", "Storage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings

@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPServer
 import Logging
 import Providers
+import Storage
 import Synchronization
 import Webhooks
 
@@ -16,7 +17,12 @@ public final class GatewayApplication: Sendable {
     public let ledger: Ledger
     /// Caller webhooks.
     public let webhooks: WebhookDeliverer
-    private let logger: Logger
+    /// The durable record (SQLite under `state.dir`, or memory).
+    public let stateStore: any StateStore
+    let keys: KeyRing
+    let rateLimiter: RateLimiter
+    let outbox: JournaledOutbox
+    let logger: Logger
     private let server: HTTPServer
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
     private let draining: DrainFlag
@@ -27,10 +33,13 @@ public final class GatewayApplication: Sendable {
         public let description: String
     }
 
-    /// Builds the application over the given provider adapters (by provider name); nothing
-    /// listens until `start()`.
-    public init(configuration: GatewayConfiguration, providers: [String: any ImageProvider], logger: Logger) throws(StartupError) {
+    /// Builds the application over the given provider adapters (by provider name) and state
+    /// store; nothing listens until `start()`. With a store that holds state, call `recover()`
+    /// before `start()` (or use `open`, which does both the opening and the recovery).
+    public init(configuration: GatewayConfiguration, providers: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
+                logger: Logger) throws(StartupError) {
         self.configuration = configuration
+        self.stateStore = journal
         self.logger = logger
         let models: ModelTable
         do {
@@ -44,12 +53,16 @@ public final class GatewayApplication: Sendable {
         let keys = KeyRing(configuration: configuration)
         jobs = store
         self.ledger = ledger
+        self.keys = keys
+        self.rateLimiter = rateLimiter
+        let outbox = JournaledOutbox(journal: journal)
+        self.outbox = outbox
         let policy = URLPolicy(
             allowHTTP: configuration.webhooks.allowHTTP, allowPrivateNetworks: configuration.webhooks.allowPrivateNetworks,
             allowedHosts: configuration.webhooks.allowedHosts)
         let deliverer = WebhookDeliverer(
             configuration: .init(timeout: configuration.webhooks.timeout, retrySchedule: configuration.webhooks.retrySchedule, policy: policy),
-            outbox: InMemoryOutbox(),
+            outbox: outbox,
             observer: { delivery, attempt in
                 logger.info("webhook attempt", metadata: [
                     "delivery_id": "\(delivery.id)", "job_id": "\(delivery.jobID)", "state": "\(delivery.state.rawValue)",
@@ -60,29 +73,35 @@ public final class GatewayApplication: Sendable {
         let defaultSecret = configuration.webhooks.secret
         // Settlement, exactly once per job (the store makes one terminal transition): charged jobs
         // become spend in the window they were reserved in; failed and cancelled ones are released.
-        // The same transition produces the job's one webhook event.
-        tracker = JobTracker(store: store, providers: providers, configuration: configuration, logger: logger, onTerminal: { job in
-            ledger.settle(jobID: job.id, job.billingStatus == .charged ? .charge : .release)
+        // The same transition produces the job's one webhook event. The terminal job, its ledger
+        // lines and its event are queued to the durable store as one transaction.
+        tracker = JobTracker(store: store, journal: journal, providers: providers, configuration: configuration, logger: logger, onTerminal: { job in
+            let charged = job.billingStatus == .charged
+            let settled = ledger.settle(jobID: job.id, charged ? .charge : .release)
             rateLimiter.finished(keyID: job.ownerKeyID)
+            let changes = [StateChange.job(job)] + (settled?.entries(charged ? .charge : .release, jobID: job.id, at: .now()) ?? []).map(StateChange.ledger)
             if let url = job.webhookURL, let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? defaultSecret {
-                deliverer.enqueue(WebhookEvent.delivery(for: job, url: url, secret: secret))
+                let delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
+                if outbox.insert(delivery, together: changes) { deliverer.deliver(storedID: delivery.id) }
+            } else {
+                _ = journal.enqueue(changes)
             }
         })
         let generations = GenerationRoutes(
             keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
-            store: store, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
+            store: store, journal: journal, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             webhookPolicy: policy, defaultWebhookSecret: defaultSecret,
             logger: logger)
         let draining = DrainFlag()
         self.draining = draining
         var router = Router(renderError: Self.renderError)
-        Self.addOperationalRoutes(to: &router, draining: draining)
+        Self.addOperationalRoutes(to: &router, draining: draining, store: journal)
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
-        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, ledger: ledger,
-                    webhooks: deliverer)
+        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, journal: journal,
+                    ledger: ledger, webhooks: deliverer)
             .register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in
@@ -110,19 +129,25 @@ public final class GatewayApplication: Sendable {
         await server.shutdown()
         tracker.stop()
         await webhooks.shutdown()
+        // Everything queued reaches the disk before the process exits (API.md §10).
+        await stateStore.close()
         logger.info("stopped")
     }
 
     // MARK: Routes
 
-    static func addOperationalRoutes(to router: inout Router, draining: DrainFlag) {
+    static func addOperationalRoutes(to router: inout Router, draining: DrainFlag, store: any StateStore) {
         router.add("GET", "/healthz") { _ in json(200, "{\"status\":\"ok\"}") }
-        // Ready while the configuration is loaded and the (in-memory) store is open; 503 once
-        // draining, so a load balancer stops sending new work before the connections close.
+        // Ready while the configuration is loaded and the store takes writes; 503 once draining,
+        // so a load balancer stops sending new work before the connections close.
         router.add("GET", "/readyz") { _ in
-            draining.isSet
-                ? render(APIError(status: 503, kind: .api, code: "draining", message: "the gateway is shutting down"))
-                : json(200, "{\"status\":\"ready\"}")
+            if draining.isSet {
+                return render(APIError(status: 503, kind: .api, code: "draining", message: "the gateway is shutting down"))
+            }
+            if let failure = store.failure {
+                return render(APIError(status: 503, kind: .api, code: "storage_unavailable", message: "the state store is failing: \(failure)"))
+            }
+            return json(200, "{\"status\":\"ready\"}")
         }
     }
 

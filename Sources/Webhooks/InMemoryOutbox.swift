@@ -1,3 +1,4 @@
+import GatewayCore
 import Synchronization
 
 /// The outbox in memory (`state.dir: ""`, and until the durable store lands).

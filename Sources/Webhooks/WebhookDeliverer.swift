@@ -68,6 +68,9 @@ public final class WebhookDeliverer: Sendable {
         schedule(delivery.id, after: .zero)
     }
 
+    /// Sends a delivery its caller already put in the outbox (together with other changes).
+    public func deliver(storedID id: String) { schedule(id, after: .zero) }
+
     /// Schedules every pending delivery (start-up recovery).
     public func resumePending() {
         let now = Timestamp.now()

@@ -29,7 +29,7 @@ func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
     let application: GatewayApplication
     do {
-        application = try GatewayApplication(
+        application = try await GatewayApplication.open(
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client), logger: logger)
     } catch {
         logger.critical("cannot start", metadata: ["error": "\(error)"])
@@ -40,6 +40,7 @@ func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown
         try application.start()
     } catch {
         logger.critical("cannot listen", metadata: ["listen": "\(configuration.server.listen)", "error": "\(error)"])
+        await application.shutdown()
         try? await client.shutdown()
         throw ExitCode(1)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GatewayCore
+import Storage
 import HTTPServer
 import Logging
 import Testing
@@ -56,7 +57,7 @@ struct GatewayApplicationTests {
     @Test func readyz_IsReadyUntilShutdownBegins() async throws {
         var router = Router(renderError: GatewayApplication.renderError)
         let draining = DrainFlag()
-        GatewayApplication.addOperationalRoutes(to: &router, draining: draining)
+        GatewayApplication.addOperationalRoutes(to: &router, draining: draining, store: MemoryStateStore())
         let head = HTTPRequestHead(method: "GET", target: "/readyz", version: .http1_1, headers: ["Host": "t"],
                                    framing: .none, keepAlive: true, expectsContinue: false)
         #expect(await router.respond(to: HTTPRequest(head: head)).status == 200)

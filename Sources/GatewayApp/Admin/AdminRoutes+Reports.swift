@@ -1,4 +1,6 @@
 import GatewayCore
+import Logging
+import Storage
 import HTTPServer
 
 extension AdminRoutes {
@@ -74,11 +76,15 @@ extension AdminRoutes {
     }
 
     /// `POST /admin/generations/{id}/refund`: releases a charged job's money (operator correction).
-    func refund(_ request: HTTPRequest) -> HTTPResponse {
+    func refund(_ request: HTTPRequest) async -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         guard let job = store.job(id: id) else { return .error(.notFound("no generation \(id)")) }
-        guard job.billingStatus == .charged, ledger.refund(jobID: id) != nil, let refunded = store.refunded(id: id) else {
+        guard job.billingStatus == .charged, let charge = ledger.refund(jobID: id), let refunded = store.refunded(id: id) else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "not_refundable", message: "generation \(id) has no charge to refund (billing_status \(job.billingStatus.rawValue))"))
+        }
+        let changes = [StateChange.job(refunded)] + charge.entries(.refund, jobID: id, at: .now()).map(StateChange.ledger)
+        guard await GenerationRoutes.record(changes, in: journal, logger: Logger(label: "krea-gateway.admin")) else {
+            return .error(GenerationRoutes.storageUnavailable)
         }
         return .json(200, refunded.jsonObject)
     }

@@ -1,6 +1,8 @@
 import Foundation
 import GatewayCore
 import HTTPServer
+import Logging
+import Storage
 import Webhooks
 
 /// The admin API (API.md §9), master key only: keys, teams, spend, any key's jobs, refunds.
@@ -10,6 +12,7 @@ struct AdminRoutes: Sendable {
     let masterKey: String
     let modelNames: Set<String>
     let store: JobStore
+    let journal: any StateStore
     let ledger: Ledger
     let webhooks: WebhookDeliverer
 
@@ -20,21 +23,34 @@ struct AdminRoutes: Sendable {
                 return await handler(request)
             }
         }
-        router.add("POST", "/admin/keys", guarded { createKey($0) })
+        router.add("POST", "/admin/keys", guarded { await createKey($0) })
         router.add("GET", "/admin/keys", guarded { listKeys($0) })
         router.add("GET", "/admin/keys/{id}", guarded { getKey($0) })
-        router.add("PATCH", "/admin/keys/{id}", guarded { patchKey($0) })
-        router.add("DELETE", "/admin/keys/{id}", guarded { revokeKey($0) })
-        router.add("POST", "/admin/teams", guarded { createTeam($0) })
+        router.add("PATCH", "/admin/keys/{id}", guarded { await patchKey($0) })
+        router.add("DELETE", "/admin/keys/{id}", guarded { await revokeKey($0) })
+        router.add("POST", "/admin/teams", guarded { await createTeam($0) })
         router.add("GET", "/admin/teams", guarded { _ in listTeams() })
         router.add("GET", "/admin/teams/{id}", guarded { getTeam($0) })
-        router.add("PATCH", "/admin/teams/{id}", guarded { patchTeam($0) })
-        router.add("DELETE", "/admin/teams/{id}", guarded { deleteTeam($0) })
+        router.add("PATCH", "/admin/teams/{id}", guarded { await patchTeam($0) })
+        router.add("DELETE", "/admin/teams/{id}", guarded { await deleteTeam($0) })
         router.add("GET", "/admin/spend", guarded { spend($0) })
         router.add("GET", "/admin/generations", guarded { generations($0) })
-        router.add("POST", "/admin/generations/{id}/refund", guarded { refund($0) })
+        router.add("POST", "/admin/generations/{id}/refund", guarded { await refund($0) })
         router.add("GET", "/admin/webhook-deliveries", guarded { deliveries($0) })
         router.add("POST", "/admin/webhook-deliveries/{id}/retry", guarded { retryDelivery($0) })
+    }
+
+    /// Makes an admin change durable before it is answered; undoes it in memory when the store
+    /// cannot take it.
+    func persist(_ changes: [StateChange], undo: () -> Void) async -> Bool {
+        do throws(StoreError) {
+            try await journal.commit(changes)
+            return true
+        } catch {
+            undo()
+            Logger(label: "krea-gateway.admin").error("state store write failed; admin change undone", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// 401 without the master key; 403 `admin_only` for a client key (API.md §1).
@@ -51,7 +67,7 @@ struct AdminRoutes: Sendable {
 
     static let keyFields: Set<String> = ["name", "team", "budget", "models", "rpm", "max_concurrent"]
 
-    func createKey(_ request: HTTPRequest) -> HTTPResponse {
+    func createKey(_ request: HTTPRequest) async -> HTTPResponse {
         do throws(APIError) {
             let body = try AdminBody.parse(request.body, allowed: Self.keyFields)
             let token = "kgw_" + Self.randomHex(bytes: 24)
@@ -64,6 +80,7 @@ struct AdminRoutes: Sendable {
             record.team = try checkedTeam(body)
             record.models = try checkedModels(body)
             guard keys.insert(record) else { throw APIError.internalError }
+            guard await persist([.key(record)], undo: { keys.remove(id: record.id) }) else { return .error(GenerationRoutes.storageUnavailable) }
             return .json(201, keyJSON(record, extra: ",\"key\":\(JSONText.quoted(token)),\"webhook_secret\":\(JSONText.quoted(secret))"))
         } catch {
             return .error(error)
@@ -79,8 +96,9 @@ struct AdminRoutes: Sendable {
         return .json(200, keyJSON(record))
     }
 
-    func patchKey(_ request: HTTPRequest) -> HTTPResponse {
-        guard var record = keys.key(id: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such key")) }
+    func patchKey(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let original = keys.key(id: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such key")) }
+        var record = original
         guard record.source == .admin else { return .error(Self.readOnly("key", record.id)) }
         do throws(APIError) {
             let body = try AdminBody.parse(request.body, allowed: Self.keyFields.union(["rotate_webhook_secret"]))
@@ -97,6 +115,7 @@ struct AdminRoutes: Sendable {
                 extra = ",\"webhook_secret\":\(JSONText.quoted(secret))"
             }
             keys.update(record)
+            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
             return .json(200, keyJSON(record, extra: extra))
         } catch {
             return .error(error)
@@ -104,12 +123,14 @@ struct AdminRoutes: Sendable {
     }
 
     /// Revocation: the key gets 401 from now on; its running jobs still settle.
-    func revokeKey(_ request: HTTPRequest) -> HTTPResponse {
+    func revokeKey(_ request: HTTPRequest) async -> HTTPResponse {
         guard var record = keys.key(id: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such key")) }
         guard record.source == .admin else { return .error(Self.readOnly("key", record.id)) }
         if record.revokedAt == nil {
+            let original = record
             record.revokedAt = .now()
             keys.update(record)
+            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
         }
         return .json(200, keyJSON(record))
     }
@@ -144,7 +165,7 @@ struct AdminRoutes: Sendable {
 
     // MARK: Teams
 
-    func createTeam(_ request: HTTPRequest) -> HTTPResponse {
+    func createTeam(_ request: HTTPRequest) async -> HTTPResponse {
         do throws(APIError) {
             let body = try AdminBody.parse(request.body, allowed: ["name", "budget"])
             let name = try body.string("name", required: true) ?? ""
@@ -156,6 +177,7 @@ struct AdminRoutes: Sendable {
             }
             let team = TeamRecord(name: name, budget: try body.budget("budget"), createdAt: .now(), source: .admin)
             keys.upsert(team)
+            guard await persist([.team(team)], undo: { _ = keys.removeTeam(name: team.name) }) else { return .error(GenerationRoutes.storageUnavailable) }
             return .json(201, teamJSON(team))
         } catch {
             return .error(error)
@@ -171,26 +193,29 @@ struct AdminRoutes: Sendable {
         return .json(200, teamJSON(team))
     }
 
-    func patchTeam(_ request: HTTPRequest) -> HTTPResponse {
-        guard var team = keys.team(name: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such team")) }
+    func patchTeam(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let original = keys.team(name: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such team")) }
+        var team = original
         guard team.source == .admin else { return .error(Self.readOnly("team", team.name)) }
         do throws(APIError) {
             let body = try AdminBody.parse(request.body, allowed: ["budget"])
             if body.has("budget") { team.budget = try body.budget("budget") }
             keys.upsert(team)
+            guard await persist([.team(team)], undo: { keys.upsert(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
             return .json(200, teamJSON(team))
         } catch {
             return .error(error)
         }
     }
 
-    func deleteTeam(_ request: HTTPRequest) -> HTTPResponse {
+    func deleteTeam(_ request: HTTPRequest) async -> HTTPResponse {
         guard let team = keys.team(name: request.pathParameters["id"] ?? "") else { return .error(.notFound("no such team")) }
         guard team.source == .admin else { return .error(Self.readOnly("team", team.name)) }
         let members = keys.removeTeam(name: team.name)
         guard members.isEmpty else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "team_in_use", message: "team \(team.name) still has keys: \(members.joined(separator: ", "))"))
         }
+        guard await persist([.teamDeleted(name: team.name)], undo: { keys.upsert(team) }) else { return .error(GenerationRoutes.storageUnavailable) }
         return .json(200, "{\"id\":\(JSONText.quoted(team.name)),\"object\":\"team\",\"deleted\":true}")
     }
 

@@ -16,39 +16,11 @@ public struct AuthenticatedKey: Sendable, Equatable {
     public var limits: RateLimiter.Limits = RateLimiter.Limits(rpm: nil, maxConcurrent: nil)
 }
 
-/// Where a key or team was declared: config entries are read-only through the admin API.
-public enum AccessSource: String, Sendable {
-    case config, admin
-}
-
-/// A key as the registry keeps it: the SHA-256 of its token, never the token.
-public struct KeyRecord: Sendable, Equatable {
-    public var id: String
-    public var name: String
-    public var team: String?
-    public var sha256Hex: String
-    public var budget: GatewayConfiguration.Budget?
-    public var models: [String]?
-    public var rpm: Int?
-    public var maxConcurrent: Int?
-    /// `whsec_…` signing secret for this key's webhooks (else the config's).
-    public var webhookSecret: Secret?
-    public var createdAt: Timestamp
-    public var revokedAt: Timestamp?
-    public var source: AccessSource
-
+extension KeyRecord {
     var authenticated: AuthenticatedKey {
         AuthenticatedKey(id: id, team: team, allowedModels: models.map(Set.init), budget: budget,
                          limits: RateLimiter.Limits(rpm: rpm, maxConcurrent: maxConcurrent))
     }
-}
-
-/// A team as the registry keeps it.
-public struct TeamRecord: Sendable, Equatable {
-    public var name: String
-    public var budget: GatewayConfiguration.Budget?
-    public var createdAt: Timestamp
-    public var source: AccessSource
 }
 
 /// Keys and teams (API.md §1, §9): bearer tokens resolve by SHA-256; only hashes are kept.
@@ -80,6 +52,32 @@ public final class KeyRing: Sendable {
                     rpm: key.rpm, maxConcurrent: key.maxConcurrent, webhookSecret: key.webhookSecret, createdAt: now, source: .config)
                 state.idByHash[hex] = key.id
             }
+        }
+    }
+
+    /// Puts back admin-created keys and teams read from the durable store (start-up). An entry
+    /// whose id (or token hash) the configuration now declares is skipped: its id is returned.
+    func restore(keys: [KeyRecord], teams: [TeamRecord]) -> [String] {
+        state.withLock { state in
+            var ignored: [String] = []
+            for team in teams {
+                guard state.teams[team.name] == nil else { ignored.append(team.name); continue }
+                state.teams[team.name] = team
+            }
+            for key in keys {
+                guard state.keys[key.id] == nil, state.idByHash[key.sha256Hex] == nil else { ignored.append(key.id); continue }
+                state.keys[key.id] = key
+                state.idByHash[key.sha256Hex] = key.id
+            }
+            return ignored
+        }
+    }
+
+    /// Removes an admin-created key again (its creation could not be recorded).
+    func remove(id: String) {
+        state.withLock { state in
+            guard let record = state.keys.removeValue(forKey: id) else { return }
+            state.idByHash[record.sha256Hex] = nil
         }
     }
 

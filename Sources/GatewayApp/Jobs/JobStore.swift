@@ -2,9 +2,10 @@ import GatewayCore
 import Providers
 import Synchronization
 
-/// The jobs the gateway tracks, in memory (the working set; the durable store comes with the
-/// durability work). Every state change goes through here, under one lock, so a job makes exactly
-/// one terminal transition however many callbacks and polls race.
+/// The jobs the gateway tracks, in memory (the working set; the `StateStore` is the durable
+/// record). Every state change goes through here, under one lock, so a job makes exactly one
+/// terminal transition however many callbacks and polls race; each change bumps the job's
+/// `revision`, which keeps the durable copy from going back in time.
 public final class JobStore: Sendable {
     private struct State: ~Copyable {
         var jobs: [String: Job] = [:]
@@ -24,6 +25,16 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Puts back the jobs read from the durable store (start-up), oldest first.
+    public func restore(_ jobs: [Job]) {
+        state.withLock { state in
+            for job in jobs {
+                state.jobs[job.id] = job
+                state.byOwner[job.ownerKeyID, default: []].append(job.id)
+            }
+        }
+    }
+
     /// Forgets a job whose submission was refused (the client got an error, never its id).
     public func remove(id: String) {
         state.withLock { state in
@@ -40,6 +51,7 @@ public final class JobStore: Sendable {
         state.withLock { state in
             guard var job = state.jobs[id] else { return nil }
             job.providerJobID = snapshot.providerJobID
+            job.revision += 1
             state.jobs[id] = job
             return job
         }
@@ -49,8 +61,8 @@ public final class JobStore: Sendable {
     public enum Transition: Sendable, Equatable {
         /// Unknown job.
         case unknown
-        /// Nothing changed, or only the non-terminal status moved.
-        case progressed(Job)
+        /// Nothing changed (`changed` false), or only the non-terminal status moved.
+        case progressed(Job, changed: Bool)
         /// This call made the job terminal: settle it and notify, exactly once.
         case becameTerminal(Job)
         /// The job was already terminal; the snapshot is ignored.
@@ -63,7 +75,9 @@ public final class JobStore: Sendable {
         state.withLock { state in
             guard var job = state.jobs[id] else { return .unknown }
             if job.status.isTerminal { return .alreadyTerminal(job) }
+            let before = job
             job.providerStatus = snapshot.providerStatus
+            job.revision += 1
             if snapshot.status.isTerminal {
                 job.status = snapshot.status
                 job.completedAt = now
@@ -83,21 +97,29 @@ public final class JobStore: Sendable {
             }
             // Never move backwards from running to queued.
             if !(job.status == .running && snapshot.status == .queued) { job.status = snapshot.status }
+            guard job.status != before.status || job.providerStatus != before.providerStatus else { return .progressed(before, changed: false) }
             state.jobs[id] = job
-            return .progressed(job)
+            return .progressed(job, changed: true)
         }
     }
 
     /// Fails a job whose outcome never became known by `jobs.max_age_s` (API.md §4): failed with
     /// `upstream_timeout`, and charged because the provider may have billed it.
     public func expire(id: String, at now: Timestamp) -> Transition {
+        fail(id: id, at: now, error: JobError(code: "upstream_timeout", message: "the provider did not finish the job within jobs.max_age_s"))
+    }
+
+    /// Fails a job whose outcome is unknown, charged because the provider may have billed it:
+    /// `max_age` expiry, or a submission the gateway was stopped in the middle of.
+    public func fail(id: String, at now: Timestamp, error: JobError) -> Transition {
         state.withLock { state in
             guard var job = state.jobs[id] else { return .unknown }
             if job.status.isTerminal { return .alreadyTerminal(job) }
             job.status = .failed
             job.completedAt = now
-            job.error = JobError(code: "upstream_timeout", message: "the provider did not finish the job within jobs.max_age_s")
+            job.error = error
             job.billingStatus = .charged
+            job.revision += 1
             state.jobs[id] = job
             return .becameTerminal(job)
         }
@@ -128,12 +150,13 @@ public final class JobStore: Sendable {
         state.withLock { state in
             guard var job = state.jobs[id], job.billingStatus == .charged else { return nil }
             job.billingStatus = .released
+            job.revision += 1
             state.jobs[id] = job
             return job
         }
     }
 
-    /// Ids of every non-terminal job (for shutdown and, later, recovery).
+    /// Ids of every non-terminal job.
     public var openJobIDs: [String] {
         state.withLock { state in state.jobs.values.filter { !$0.status.isTerminal }.map(\.id) }
     }

@@ -1,6 +1,7 @@
 import GatewayCore
 import Logging
 import Providers
+import Storage
 import Synchronization
 
 /// Follows every non-terminal job to its end (API.md §6): a poller per job with backoff from the
@@ -14,6 +15,7 @@ public final class JobTracker: Sendable {
     static let notFoundLimit = 3
 
     private let store: JobStore
+    private let journal: any StateStore
     private let providers: [String: any ImageProvider]
     private let pollIntervals: [String: Duration]
     private let maxAge: Duration
@@ -22,9 +24,10 @@ public final class JobTracker: Sendable {
     private let onTerminal: @Sendable (Job) -> Void
     private let pollers = Mutex<[String: Task<Void, Never>]>([:])
 
-    init(store: JobStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
+    init(store: JobStore, journal: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
          maxConcurrentFetches: Int = 64, logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
         self.store = store
+        self.journal = journal
         self.providers = providers
         self.pollIntervals = Dictionary(uniqueKeysWithValues: configuration.providers.map { ($0.name, $0.pollInterval) })
         self.maxAge = configuration.jobs.maxAge
@@ -58,12 +61,22 @@ public final class JobTracker: Sendable {
         _ = await fetchAndApply(job)
     }
 
-    /// Applies a provider snapshot and settles once when it is terminal.
+    /// Applies a provider snapshot and settles once when it is terminal. Progress is recorded
+    /// without waiting for the disk (a restart re-reads it from the provider anyway).
     @discardableResult
     func apply(_ snapshot: ProviderJobSnapshot, to jobID: String) -> JobStore.Transition {
         let transition = store.apply(snapshot, to: jobID, at: .now())
-        if case .becameTerminal(let job) = transition { finished(job) }
+        switch transition {
+        case .becameTerminal(let job): finished(job)
+        case .progressed(let job, changed: true): _ = journal.enqueue([.job(job)])
+        default: break
+        }
         return transition
+    }
+
+    /// Ends a job whose outcome cannot be known (charged, as at `max_age`).
+    func fail(jobID: String, error: JobError) {
+        if case .becameTerminal(let job) = store.fail(id: jobID, at: .now(), error: error) { finished(job) }
     }
 
     private func finished(_ job: Job) {

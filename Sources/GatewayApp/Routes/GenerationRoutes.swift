@@ -2,6 +2,7 @@ import GatewayCore
 import HTTPServer
 import Logging
 import Providers
+import Storage
 import Webhooks
 
 /// `/v1/generations` and the provider callbacks (API.md §3, §6): HTTP in, domain calls, HTTP out.
@@ -10,6 +11,7 @@ struct GenerationRoutes: Sendable {
     let masterKey: String
     let models: ModelTable
     let store: JobStore
+    let journal: any StateStore
     let tracker: JobTracker
     let ledger: Ledger
     let rateLimiter: RateLimiter
@@ -116,24 +118,46 @@ struct GenerationRoutes: Sendable {
                 providerModel: target.model.upstreamModel, cost: price, createdAt: now,
                 metadata: generation.metadata, webhookURL: generation.webhookURL)
             job.team = key.team
+            let reservation: Ledger.Reservation
             switch ledger.reserve(jobID: job.id, price: price, budgets: budgets, at: now) {
             case .failure(let exceeded):
                 rateLimiter.rollBack(keyID: key.id, admittedAt: admittedAt)
                 return .error(exceeded.apiError)
-            case .success(let reservation):
+            case .success(let held):
+                reservation = held
                 if !counted {
                     counted = true
                     let day = Ledger.Window(period: .daily, start: BudgetWindow.start(of: .daily, containing: now))
-                    rateLimiter.count(keyID: key.id, in: Array(Set([day] + reservation.accounts.values)))
+                    rateLimiter.count(keyID: key.id, in: Array(Set([day] + held.accounts.values)))
                 }
             }
             store.insert(job)
+            // Write-ahead: the job and its hold are on disk before the provider hears of it, so
+            // a crash from here on can never lose money that a provider may spend.
+            do throws(StoreError) {
+                try await journal.commit([.job(job)] + reservation.entries(.reserve, jobID: job.id, at: now).map(StateChange.ledger))
+            } catch {
+                ledger.settle(jobID: job.id, .release)
+                store.remove(id: job.id)
+                rateLimiter.rollBack(keyID: key.id, admittedAt: admittedAt)
+                logger.error("state store write failed", metadata: ["error": "\(error)"])
+                return .error(Self.storageUnavailable)
+            }
             let callbackURL = publicBaseURL.map { "\($0)\(Self.callbackPathPrefix)/\(job.id)/\(callbackTokens.token(for: job.id))" }
             do {
                 let snapshot = try await target.provider.submit(generation, upstreamModel: target.model.upstreamModel, callbackURL: callbackURL)
                 guard let submitted = store.submitted(id: job.id, snapshot: snapshot) else { break }
+                _ = journal.enqueue([.job(submitted)])
                 tracker.apply(snapshot, to: job.id)
                 let current = store.job(id: job.id) ?? submitted
+                // A 202 means the provider's job id is on disk too: after a crash the job is
+                // polled to its end instead of being guessed at.
+                do throws(StoreError) {
+                    try await journal.commit([])
+                } catch {
+                    logger.error("state store write failed after submission", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
+                    return .error(Self.storageUnavailable)
+                }
                 if !current.status.isTerminal { tracker.track(current) }
                 var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Gateway-Cost-USD": price.apiString]
                 headers.add(name: "X-Generation-Id", value: job.id)
@@ -143,18 +167,36 @@ struct GenerationRoutes: Sendable {
                 return .json(current.status.isTerminal ? 200 : 202, current.jsonObject, headers: headers)
             } catch {
                 // Refused at submission: released at once, and the client never saw the id.
-                ledger.settle(jobID: job.id, .release)
+                let released = ledger.settle(jobID: job.id, .release)
                 store.remove(id: job.id)
+                let recorded = await Self.record(
+                    [.jobDeleted(id: job.id)] + (released?.entries(.release, jobID: job.id, at: .now()) ?? []).map(StateChange.ledger),
+                    in: journal, logger: logger)
                 logger.warning("submission failed", metadata: [
                     "provider": "\(target.model.provider)", "model": "\(target.model.name)", "error": "\(error.kind.rawValue)",
                     "http_status": "\(error.httpStatus.map(String.init) ?? "-")"])
-                if error.allowsFallback, index + 1 < targets.count { continue }
+                if recorded, error.allowsFallback, index + 1 < targets.count { continue }
                 rateLimiter.finished(keyID: key.id)
-                return .error(error.apiError(provider: target.model.provider))
+                return .error(recorded ? error.apiError(provider: target.model.provider) : Self.storageUnavailable)
             }
         }
         rateLimiter.finished(keyID: key.id)
         return .error(APIError(status: 502, kind: .upstream, code: "upstream_error", message: "no target of \(generation.model) accepted the request"))
+    }
+
+    /// 503 when the durable store cannot take a write that an answer depends on.
+    static let storageUnavailable = APIError(
+        status: 503, kind: .api, code: "storage_unavailable", message: "the gateway cannot record this request durably right now; retry later")
+
+    /// Commits changes; logs and returns false when the store fails.
+    static func record(_ changes: [StateChange], in journal: any StateStore, logger: Logger) async -> Bool {
+        do throws(StoreError) {
+            try await journal.commit(changes)
+            return true
+        } catch {
+            logger.error("state store write failed", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     // MARK: Reads
@@ -218,6 +260,7 @@ struct GenerationRoutes: Sendable {
         } catch {
             return .error(error.apiError(provider: job.provider))
         }
+        guard await Self.record([], in: journal, logger: logger) else { return .error(Self.storageUnavailable) }
         return .json(200, (store.job(id: id) ?? job).jsonObject)
     }
 

@@ -50,6 +50,37 @@ public struct BudgetExceeded: Error, Sendable, Equatable {
     }
 }
 
+/// One durable ledger line: what happened to one job's money in one (owner, window). The ledger
+/// is rebuilt from these at start-up (`Ledger.replay`).
+public struct LedgerEntry: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Held at admission.
+        case reserve
+        /// The hold became spend.
+        case charge
+        /// The hold was let go.
+        case release
+        /// The operator reversed a charge.
+        case refund
+    }
+
+    public var jobID: String
+    public var kind: Kind
+    public var owner: BudgetOwner
+    public var window: Ledger.Window
+    public var amount: Money
+    public var at: Timestamp
+
+    public init(jobID: String, kind: Kind, owner: BudgetOwner, window: Ledger.Window, amount: Money, at: Timestamp) {
+        self.jobID = jobID
+        self.kind = kind
+        self.owner = owner
+        self.window = window
+        self.amount = amount
+        self.at = at
+    }
+}
+
 /// Budgets in calendar windows with exact admission (API.md §4): a request is admitted only if its
 /// price fits in **every** applicable budget, checked and reserved in one critical section (no
 /// `await` inside), so no interleaving of concurrent requests can overspend a limit. Each job's
@@ -76,6 +107,14 @@ public final class Ledger: Sendable {
     public struct Reservation: Sendable, Equatable {
         public var amount: Money
         public var accounts: [BudgetOwner: Window]
+
+        /// The durable entries that record `kind` for this hold, one per account (a job with no
+        /// budget has none), in a stable order.
+        public func entries(_ kind: LedgerEntry.Kind, jobID: String, at time: Timestamp) -> [LedgerEntry] {
+            accounts.sorted { $0.key.description < $1.key.description }.map { owner, window in
+                LedgerEntry(jobID: jobID, kind: kind, owner: owner, window: window, amount: amount, at: time)
+            }
+        }
     }
 
     /// How a reservation ends.
@@ -124,31 +163,58 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Ends a job's reservation. Returns false when there was none (already settled, or never
-    /// reserved): a second settlement changes nothing.
+    /// Ends a job's reservation and returns it, or `nil` when there was none (already settled, or
+    /// never reserved): a second settlement changes nothing.
     @discardableResult
-    public func settle(jobID: String, _ settlement: Settlement) -> Bool {
+    public func settle(jobID: String, _ settlement: Settlement) -> Reservation? {
         state.withLock { state in
-            guard let reservation = state.reservations.removeValue(forKey: jobID) else { return false }
+            guard let reservation = state.reservations.removeValue(forKey: jobID) else { return nil }
             for (owner, window) in reservation.accounts {
                 let account = Account(owner: owner, window: window)
                 state.totals[account, default: Totals()].reserved -= reservation.amount
                 if settlement == .charge { state.totals[account, default: Totals()].spent += reservation.amount }
             }
             if settlement == .charge { state.charges[jobID] = reservation }
-            return true
+            return reservation
         }
     }
 
-    /// Reverses a job's charge (operator correction). Returns the amount refunded, or `nil` when
-    /// the job has no charge to refund.
-    public func refund(jobID: String) -> Money? {
+    /// Reverses a job's charge (operator correction). Returns what was refunded, or `nil` when the
+    /// job has no charge to refund.
+    public func refund(jobID: String) -> Reservation? {
         state.withLock { state in
             guard let charge = state.charges.removeValue(forKey: jobID) else { return nil }
             for (owner, window) in charge.accounts {
                 state.totals[Account(owner: owner, window: window), default: Totals()].spent -= charge.amount
             }
-            return charge.amount
+            return charge
+        }
+    }
+
+    /// Rebuilds the ledger from its durable entries, oldest first (start-up recovery). Each entry
+    /// does what the call that wrote it did, account by account.
+    public func replay(_ entries: some Sequence<LedgerEntry>) {
+        state.withLock { state in
+            for entry in entries {
+                let account = Account(owner: entry.owner, window: entry.window)
+                switch entry.kind {
+                case .reserve:
+                    state.totals[account, default: Totals()].reserved += entry.amount
+                    state.reservations[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
+                case .charge, .release:
+                    state.totals[account, default: Totals()].reserved -= entry.amount
+                    if entry.kind == .charge {
+                        state.totals[account, default: Totals()].spent += entry.amount
+                        state.charges[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
+                    }
+                    state.reservations[entry.jobID]?.accounts[entry.owner] = nil
+                    if state.reservations[entry.jobID]?.accounts.isEmpty == true { state.reservations[entry.jobID] = nil }
+                case .refund:
+                    state.totals[account, default: Totals()].spent -= entry.amount
+                    state.charges[entry.jobID]?.accounts[entry.owner] = nil
+                    if state.charges[entry.jobID]?.accounts.isEmpty == true { state.charges[entry.jobID] = nil }
+                }
+            }
         }
     }
 

@@ -52,6 +52,11 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Counts a job that was already running before a restart toward `max_concurrent`.
+    public func resumeRunning(keyID: String) {
+        state.withLock { keys in keys[keyID, default: PerKey()].running += 1 }
+    }
+
     /// A job of this key is no longer running (terminal, or its submission failed).
     public func finished(keyID: String) {
         state.withLock { keys in

@@ -52,6 +52,9 @@ public struct Job: Sendable, Equatable {
     public var billingStatus: BillingStatus
     public var metadata: JSONValue?
     public var webhookURL: String?
+    /// Bumped by every change of the job (not shown in the API): the durable store keeps the
+    /// highest revision it has seen, so writes that reach it out of order never go back in time.
+    public var revision: Int = 0
 
     /// A new job at admission.
     public init(id: String, ownerKeyID: String, model: String, provider: String, providerModel: String, cost: Money,

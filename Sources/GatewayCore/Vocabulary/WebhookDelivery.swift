@@ -1,5 +1,3 @@
-import GatewayCore
-
 /// One terminal event for one job, and everything that happened trying to deliver it.
 public struct WebhookDelivery: Sendable, Equatable {
     /// Where a delivery stands.
@@ -20,6 +18,13 @@ public struct WebhookDelivery: Sendable, Equatable {
         /// Why it failed without an answer (`timeout`, `connection_failed`, `refused_address`, …).
         public var error: String?
         public var latencyMilliseconds: Int
+
+        public init(at: Timestamp, status: Int?, error: String?, latencyMilliseconds: Int) {
+            self.at = at
+            self.status = status
+            self.error = error
+            self.latencyMilliseconds = latencyMilliseconds
+        }
     }
 
     /// The `webhook-id`: stable across retries (`msg_` + the job id: one event per job).
@@ -61,16 +66,4 @@ public struct WebhookDelivery: Sendable, Equatable {
             + ",\"created_at\":\"\(createdAt.rfc3339)\",\"next_attempt_at\":" + (nextAttemptAt.map { "\"\($0.rfc3339)\"" } ?? "null")
             + ",\"attempts\":[" + attempts.joined(separator: ",") + "]}"
     }
-}
-
-/// Where deliveries are kept. In memory today; the durable store implements the same seam so that
-/// pending deliveries survive a restart (API.md §5).
-public protocol WebhookOutbox: Sendable {
-    /// Adds a delivery; returns false if one with this id exists (one event per job).
-    func insert(_ delivery: WebhookDelivery) -> Bool
-    /// Replaces a delivery's record.
-    func update(_ delivery: WebhookDelivery)
-    func delivery(id: String) -> WebhookDelivery?
-    /// Deliveries in a state (all when nil), oldest first.
-    func deliveries(state: WebhookDelivery.State?) -> [WebhookDelivery]
 }

@@ -1,0 +1,110 @@
+import GatewayCore
+import Logging
+import Providers
+import Storage
+
+extension GatewayApplication {
+    /// Opens the state store `state.dir` names (SQLite in WAL mode there; memory for `""`),
+    /// builds the application over it and recovers what it holds. An unusable store is a
+    /// start-up error, never a silent fallback to memory.
+    public static func open(configuration: GatewayConfiguration, providers: [String: any ImageProvider], logger: Logger) async throws(StartupError) -> GatewayApplication {
+        let store: any StateStore
+        if let directory = configuration.state.directory {
+            do {
+                store = try await SQLiteStateStore.open(directory: directory, logger: logger)
+            } catch {
+                throw StartupError(description: error.description)
+            }
+        } else {
+            store = MemoryStateStore()
+        }
+        let application: GatewayApplication
+        do {
+            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, logger: logger)
+        } catch {
+            await store.close()
+            throw error
+        }
+        do {
+            try await application.recover()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return application
+    }
+
+    /// Start-up recovery: loads keys, teams, the ledger, jobs and the outbox back into memory,
+    /// then ends what a crash left half-done and resumes the rest — polling of open jobs,
+    /// delivery of pending webhooks. Call once, before `start()`.
+    public func recover() async throws(StartupError) {
+        let state: StoredState
+        do {
+            state = try await stateStore.load()
+        } catch {
+            throw StartupError(description: error.description)
+        }
+        for ignored in keys.restore(keys: state.keys, teams: state.teams) {
+            logger.warning("stored admin key or team ignored: the configuration now declares the same id", metadata: ["id": "\(ignored)"])
+        }
+        ledger.replay(state.ledger)
+        jobs.restore(state.jobs)
+        outbox.restore(state.deliveries)
+        restoreRequestCounts(state)
+
+        var repairs: [StateChange] = []
+        var resumed = 0, interrupted = 0
+        let deliveryIDs = Set(state.deliveries.map(\.jobID))
+        for job in state.jobs {
+            if !job.status.isTerminal {
+                rateLimiter.resumeRunning(keyID: job.ownerKeyID)
+                if job.providerJobID == nil {
+                    // Stopped between reserving and recording the provider's answer: the client
+                    // never got a 202, but the provider may have created (and billed) the job.
+                    interrupted += 1
+                    tracker.fail(jobID: job.id, error: JobError(
+                        code: "submission_interrupted",
+                        message: "the gateway stopped while submitting this generation; the provider may have created it, so it is charged"))
+                } else {
+                    resumed += 1
+                    tracker.track(job)
+                }
+                continue
+            }
+            // A terminal job whose settlement or event did not reach the disk with it (an older
+            // build wrote them apart): finish both now.
+            if let open = ledger.reservation(jobID: job.id) {
+                let charged = job.billingStatus == .charged
+                ledger.settle(jobID: job.id, charged ? .charge : .release)
+                repairs += open.entries(charged ? .charge : .release, jobID: job.id, at: .now()).map(StateChange.ledger)
+            }
+            if let url = job.webhookURL, !deliveryIDs.contains(job.id),
+               let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? configuration.webhooks.secret {
+                let delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
+                outbox.insert(delivery, together: [])
+            }
+        }
+        if !repairs.isEmpty { _ = stateStore.enqueue(repairs) }
+        do {
+            try await stateStore.commit([])
+        } catch {
+            throw StartupError(description: "cannot record the recovery in \(stateStore.location): \(error)")
+        }
+        webhooks.resumePending()
+        logger.info("state recovered", metadata: [
+            "store": "\(stateStore.location)", "jobs": "\(state.jobs.count)", "resumed_jobs": "\(resumed)",
+            "interrupted_submissions": "\(interrupted)", "pending_webhooks": "\(outbox.deliveries(state: .pending).count)",
+            "ledger_entries": "\(state.ledger.count)", "admin_keys": "\(state.keys.count)"])
+    }
+
+    /// Request counts per window come back from the stored jobs: one request per job, in its UTC
+    /// day and in every budget window it was reserved in.
+    private func restoreRequestCounts(_ state: StoredState) {
+        var windows: [String: Set<Ledger.Window>] = [:]
+        for entry in state.ledger where entry.kind == .reserve { windows[entry.jobID, default: []].insert(entry.window) }
+        for job in state.jobs {
+            let day = Ledger.Window(period: .daily, start: BudgetWindow.start(of: .daily, containing: job.createdAt))
+            rateLimiter.count(keyID: job.ownerKeyID, in: Array((windows[job.id] ?? []).union([day])))
+        }
+    }
+}

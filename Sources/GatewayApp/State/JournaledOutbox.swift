@@ -1,0 +1,38 @@
+import GatewayCore
+import Storage
+import Webhooks
+
+/// The webhook outbox: deliveries in memory for the deliverer, every change also queued to the
+/// durable store, so pending deliveries survive a restart with the same `webhook-id`.
+final class JournaledOutbox: WebhookOutbox {
+    private let memory = InMemoryOutbox()
+    private let journal: any StateStore
+
+    init(journal: any StateStore) { self.journal = journal }
+
+    func insert(_ delivery: WebhookDelivery) -> Bool { insert(delivery, together: []) }
+
+    /// Adds a delivery and queues it in the same transaction as `changes` (a job's terminal state
+    /// and its settlement): the event exists on disk exactly when the outcome does. `changes` are
+    /// queued even when the delivery already exists.
+    @discardableResult
+    func insert(_ delivery: WebhookDelivery, together changes: [StateChange]) -> Bool {
+        let inserted = memory.insert(delivery)
+        _ = journal.enqueue(inserted ? changes + [.delivery(delivery)] : changes)
+        return inserted
+    }
+
+    func update(_ delivery: WebhookDelivery) {
+        memory.update(delivery)
+        _ = journal.enqueue([.delivery(delivery)])
+    }
+
+    func delivery(id: String) -> WebhookDelivery? { memory.delivery(id: id) }
+
+    func deliveries(state: WebhookDelivery.State?) -> [WebhookDelivery] { memory.deliveries(state: state) }
+
+    /// Puts back deliveries read from the store (start-up); nothing is written.
+    func restore(_ deliveries: [WebhookDelivery]) {
+        for delivery in deliveries { _ = memory.insert(delivery) }
+    }
+}

@@ -1,0 +1,134 @@
+import Synchronization
+
+/// Group commit: callers queue changes and wait; one writer at a time takes everything queued so
+/// far and writes it in one transaction, so N concurrent writers cost about one commit, not N.
+/// While a batch is being written, new changes collect for the next one.
+final class GroupCommit: Sendable {
+    typealias Write = @Sendable ([StateChange]) async throws(StoreError) -> Void
+
+    private struct Waiter {
+        var ticket: UInt64
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State: ~Copyable {
+        var pending: [StateChange] = []
+        /// The ticket of the last `enqueue`.
+        var lastTicket: UInt64 = 0
+        /// Every ticket up to this one has been written (or has failed).
+        var completedThrough: UInt64 = 0
+        var writing = false
+        var closed = false
+        var waiters: [Waiter] = []
+        /// Recent failed batches (ticket ranges), for waiters that arrive after the fact.
+        var failures: [(range: ClosedRange<UInt64>, error: StoreError)] = []
+        var lastFailure: StoreError?
+        var idle: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    private let write: Write
+
+    init(write: @escaping Write) { self.write = write }
+
+    func enqueue(_ changes: [StateChange]) -> StoreTicket {
+        let (ticket, startWriter) = state.withLock { state -> (UInt64, Bool) in
+            guard !changes.isEmpty else { return (state.lastTicket, false) }
+            precondition(!state.closed, "a change was queued after the store closed")
+            state.lastTicket += 1
+            state.pending.append(contentsOf: changes)
+            if state.writing { return (state.lastTicket, false) }
+            state.writing = true
+            return (state.lastTicket, true)
+        }
+        if startWriter { Task { await self.drain() } }
+        return StoreTicket(ticket)
+    }
+
+    func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
+        do {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let outcome = state.withLock { state -> Result<Void, StoreError>? in
+                    guard ticket.sequence > state.completedThrough else {
+                        if let failed = state.failures.first(where: { $0.range.contains(ticket.sequence) }) { return .failure(failed.error) }
+                        return .success(())
+                    }
+                    state.waiters.append(Waiter(ticket: ticket.sequence, continuation: continuation))
+                    return nil
+                }
+                switch outcome {
+                case .success: continuation.resume()
+                case .failure(let error): continuation.resume(throwing: error)
+                case nil: break
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError("\(error)")
+        }
+    }
+
+    var failure: StoreError? { state.withLock { $0.lastFailure } }
+
+    /// Waits for the queue to empty, then refuses further changes.
+    func close() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if !state.writing && state.pending.isEmpty { state.closed = true; return true }
+                state.idle.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let next = state.withLock { state -> (batch: [StateChange], through: UInt64)? in
+                guard !state.pending.isEmpty else { return nil }
+                defer { state.pending.removeAll(keepingCapacity: true) }
+                return (state.pending, state.lastTicket)
+            }
+            guard let next else {
+                // Re-checked under the lock: a change queued after the check above started no
+                // writer of its own (`writing` was set), so this one must take it.
+                let idle = state.withLock { state -> [CheckedContinuation<Void, Never>]? in
+                    guard state.pending.isEmpty else { return nil }
+                    state.writing = false
+                    if !state.idle.isEmpty { state.closed = true }
+                    defer { state.idle.removeAll() }
+                    return state.idle
+                }
+                guard let idle else { continue }
+                for continuation in idle { continuation.resume() }
+                return
+            }
+            var outcome: StoreError?
+            do throws(StoreError) {
+                try await write(next.batch)
+            } catch {
+                outcome = error
+            }
+            let ready = state.withLock { state -> [Waiter] in
+                let first = state.completedThrough + 1
+                state.completedThrough = next.through
+                state.lastFailure = outcome
+                if let outcome {
+                    state.failures.append((first...next.through, outcome))
+                    if state.failures.count > 64 { state.failures.removeFirst() }
+                }
+                var ready: [Waiter] = []
+                state.waiters.removeAll { waiter in
+                    guard waiter.ticket <= next.through else { return false }
+                    ready.append(waiter)
+                    return true
+                }
+                return ready
+            }
+            for waiter in ready {
+                if let outcome { waiter.continuation.resume(throwing: outcome) } else { waiter.continuation.resume() }
+            }
+        }
+    }
+}

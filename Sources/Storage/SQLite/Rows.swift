@@ -1,0 +1,327 @@
+import GatewayCore
+import SQLiteNIO
+
+/// One SQL statement with its bound values.
+struct Statement {
+    var sql: String
+    var binds: [SQLiteData]
+}
+
+/// Between the vocabulary and SQLite rows: the statements one batch of changes becomes, and the
+/// records read back at start-up.
+enum Rows {
+    // MARK: Batch → statements
+
+    /// The statements for one batch: one multi-row statement per table (chunked), so a batch of
+    /// hundreds of changes is a handful of statements. Within the batch the last change of a row
+    /// wins, except that a job never goes back to a lower revision.
+    static func statements(for batch: [StateChange], rowsPerStatement: Int) -> [Statement] {
+        var jobs: [String: Job] = [:], jobOrder: [String] = [], deletedJobs: [String] = []
+        var ledger: [LedgerEntry] = []
+        var keys: [String: KeyRecord] = [:], keyOrder: [String] = []
+        var teams: [String: TeamRecord] = [:], teamOrder: [String] = [], deletedTeams: [String] = []
+        var deliveries: [String: WebhookDelivery] = [:], deliveryOrder: [String] = []
+        var idempotency: [String: IdempotencyRecord] = [:], idempotencyOrder: [String] = []
+        for change in batch {
+            switch change {
+            case .job(let job):
+                if let seen = jobs[job.id] {
+                    if job.revision > seen.revision { jobs[job.id] = job }
+                } else {
+                    jobs[job.id] = job
+                    jobOrder.append(job.id)
+                }
+                deletedJobs.removeAll { $0 == job.id }
+            case .jobDeleted(let id):
+                jobs[id] = nil
+                deletedJobs.append(id)
+            case .ledger(let entry):
+                ledger.append(entry)
+            case .key(let key):
+                if keys.updateValue(key, forKey: key.id) == nil { keyOrder.append(key.id) }
+            case .team(let team):
+                if teams.updateValue(team, forKey: team.name) == nil { teamOrder.append(team.name) }
+                deletedTeams.removeAll { $0 == team.name }
+            case .teamDeleted(let name):
+                teams[name] = nil
+                deletedTeams.append(name)
+            case .delivery(let delivery):
+                if deliveries.updateValue(delivery, forKey: delivery.id) == nil { deliveryOrder.append(delivery.id) }
+            case .idempotency(let record):
+                let id = record.ownerKeyID + "\u{0}" + record.key
+                if idempotency.updateValue(record, forKey: id) == nil { idempotencyOrder.append(id) }
+            }
+        }
+        var statements: [Statement] = []
+        statements += insert(
+            into: "jobs", columns: jobColumns, rows: jobOrder.compactMap { jobs[$0] }.map(jobRow), chunk: rowsPerStatement,
+            suffix: " ON CONFLICT (id) DO UPDATE SET "
+                + jobColumns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+                + " WHERE excluded.revision > jobs.revision")
+        statements += delete(from: "jobs", column: "id", values: deletedJobs, chunk: rowsPerStatement)
+        statements += insert(into: "ledger_entries", columns: ledgerColumns, rows: ledger.map(ledgerRow), chunk: rowsPerStatement)
+        statements += insert(into: "keys", columns: keyColumns, rows: keyOrder.compactMap { keys[$0] }.map(keyRow), chunk: rowsPerStatement, replace: true)
+        statements += insert(into: "teams", columns: teamColumns, rows: teamOrder.compactMap { teams[$0] }.map(teamRow), chunk: rowsPerStatement, replace: true)
+        statements += delete(from: "teams", column: "name", values: deletedTeams, chunk: rowsPerStatement)
+        statements += insert(
+            into: "webhook_deliveries", columns: deliveryColumns, rows: deliveryOrder.compactMap { deliveries[$0] }.map(deliveryRow),
+            chunk: rowsPerStatement, replace: true)
+        statements += insert(
+            into: "idempotency_keys", columns: idempotencyColumns, rows: idempotencyOrder.compactMap { idempotency[$0] }.map(idempotencyRow),
+            chunk: rowsPerStatement, replace: true)
+        return statements
+    }
+
+    private static func insert(into table: String, columns: [String], rows: [[SQLiteData]], chunk: Int, replace: Bool = false, suffix: String = "") -> [Statement] {
+        guard !rows.isEmpty else { return [] }
+        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+        let head = (replace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + " (" + columns.joined(separator: ", ") + ") VALUES "
+        return stride(from: 0, to: rows.count, by: chunk).map { start in
+            let slice = rows[start..<min(start + chunk, rows.count)]
+            return Statement(
+                sql: head + Array(repeating: placeholders, count: slice.count).joined(separator: ", ") + suffix,
+                binds: slice.flatMap { $0 })
+        }
+    }
+
+    private static func delete(from table: String, column: String, values: [String], chunk: Int) -> [Statement] {
+        stride(from: 0, to: values.count, by: chunk).map { start in
+            let slice = values[start..<min(start + chunk, values.count)]
+            return Statement(
+                sql: "DELETE FROM \(table) WHERE \(column) IN (" + Array(repeating: "?", count: slice.count).joined(separator: ", ") + ")",
+                binds: slice.map { .text($0) })
+        }
+    }
+
+    // MARK: Columns and rows
+
+    static let jobColumns = [
+        "id", "revision", "owner_key_id", "team", "model", "provider", "provider_model", "provider_job_id", "status", "provider_status",
+        "created_at_ms", "completed_at_ms", "result_urls", "error_code", "error_message", "cost_micros", "billing_status", "metadata",
+        "webhook_url",
+    ]
+
+    static func jobRow(_ job: Job) -> [SQLiteData] {
+        [
+            .text(job.id), .integer(job.revision), .text(job.ownerKeyID), text(job.team), .text(job.model), .text(job.provider),
+            .text(job.providerModel), text(job.providerJobID), .text(job.status.rawValue), text(job.providerStatus),
+            integer(job.createdAt.unixMilliseconds), integer(job.completedAt?.unixMilliseconds), text(job.resultURLs.map(stringArray)),
+            text(job.error?.code), text(job.error?.message), integer(job.cost.micros), .text(job.billingStatus.rawValue),
+            text(job.metadata?.serialized), text(job.webhookURL),
+        ]
+    }
+
+    static let ledgerColumns = ["job_id", "kind", "owner_kind", "owner", "period", "window_start_ms", "amount_micros", "at_ms"]
+
+    static func ledgerRow(_ entry: LedgerEntry) -> [SQLiteData] {
+        let (kind, owner): (String, String)
+        switch entry.owner {
+        case .key(let id): (kind, owner) = ("key", id)
+        case .team(let name): (kind, owner) = ("team", name)
+        }
+        return [
+            .text(entry.jobID), .text(entry.kind.rawValue), .text(kind), .text(owner), .text(entry.window.period.rawValue),
+            integer(entry.window.start.unixMilliseconds), integer(entry.amount.micros), integer(entry.at.unixMilliseconds),
+        ]
+    }
+
+    static let keyColumns = [
+        "id", "name", "team", "sha256", "budget_limit_micros", "budget_period", "models", "rpm", "max_concurrent", "webhook_secret",
+        "created_at_ms", "revoked_at_ms",
+    ]
+
+    static func keyRow(_ key: KeyRecord) -> [SQLiteData] {
+        [
+            .text(key.id), .text(key.name), text(key.team), .text(key.sha256Hex), integer(key.budget?.limit.micros),
+            text(key.budget?.period.rawValue), text(key.models.map(stringArray)), integer(key.rpm), integer(key.maxConcurrent),
+            text(key.webhookSecret?.value), integer(key.createdAt.unixMilliseconds), integer(key.revokedAt?.unixMilliseconds),
+        ]
+    }
+
+    static let teamColumns = ["name", "budget_limit_micros", "budget_period", "created_at_ms"]
+
+    static func teamRow(_ team: TeamRecord) -> [SQLiteData] {
+        [.text(team.name), integer(team.budget?.limit.micros), text(team.budget?.period.rawValue), integer(team.createdAt.unixMilliseconds)]
+    }
+
+    static let deliveryColumns = ["id", "job_id", "url", "type", "body", "secret", "state", "attempts", "next_attempt_at_ms", "created_at_ms"]
+
+    static func deliveryRow(_ delivery: WebhookDelivery) -> [SQLiteData] {
+        let attempts = delivery.attempts.map { attempt in
+            "{\"at_ms\":\(attempt.at.unixMilliseconds),\"status\":" + (attempt.status.map(String.init) ?? "null")
+                + ",\"error\":" + (attempt.error.map(JSONText.quoted) ?? "null") + ",\"latency_ms\":\(attempt.latencyMilliseconds)}"
+        }
+        return [
+            .text(delivery.id), .text(delivery.jobID), .text(delivery.url), .text(delivery.type), .blob(ByteBuffer(bytes: delivery.body)),
+            .text(delivery.secret.value), .text(delivery.state.rawValue), .text("[" + attempts.joined(separator: ",") + "]"),
+            integer(delivery.nextAttemptAt?.unixMilliseconds), integer(delivery.createdAt.unixMilliseconds),
+        ]
+    }
+
+    static let idempotencyColumns = ["owner_key_id", "key", "request_sha256", "job_id", "response_status", "response_body", "created_at_ms"]
+
+    static func idempotencyRow(_ record: IdempotencyRecord) -> [SQLiteData] {
+        [
+            .text(record.ownerKeyID), .text(record.key), .text(record.requestHash), text(record.jobID), integer(record.responseStatus),
+            text(record.responseBody), integer(record.createdAt.unixMilliseconds),
+        ]
+    }
+
+    private static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
+    private static func integer(_ value: (some BinaryInteger)?) -> SQLiteData { value.map { .integer(SQLiteInt64($0)) } ?? .null }
+    private static func stringArray(_ values: [String]) -> String { "[" + values.map(JSONText.quoted).joined(separator: ",") + "]" }
+
+    // MARK: Rows → records
+
+    /// A stored value that this build cannot read back.
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func job(_ row: SQLiteRow) throws -> Job {
+        let id = try text(row, "id")
+        guard let status = JobStatus(rawValue: try text(row, "status")) else { throw Unreadable(description: "job \(id): unknown status") }
+        guard let billing = BillingStatus(rawValue: try text(row, "billing_status")) else { throw Unreadable(description: "job \(id): unknown billing status") }
+        var job = Job(
+            id: id, ownerKeyID: try text(row, "owner_key_id"), model: try text(row, "model"), provider: try text(row, "provider"),
+            providerModel: try text(row, "provider_model"), cost: Money(micros: try int64(row, "cost_micros")),
+            createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")),
+            metadata: try optionalText(row, "metadata").map { try json($0, "job \(id) metadata") },
+            webhookURL: try optionalText(row, "webhook_url"))
+        job.revision = Int(try int64(row, "revision"))
+        job.team = try optionalText(row, "team")
+        job.providerJobID = try optionalText(row, "provider_job_id")
+        job.status = status
+        job.providerStatus = try optionalText(row, "provider_status")
+        job.completedAt = try optionalInt64(row, "completed_at_ms").map(Timestamp.init(unixMilliseconds:))
+        job.resultURLs = try optionalText(row, "result_urls").map { try strings($0, "job \(id) result_urls") }
+        if let code = try optionalText(row, "error_code") {
+            job.error = JobError(code: code, message: try optionalText(row, "error_message") ?? "")
+        }
+        job.billingStatus = billing
+        return job
+    }
+
+    static func ledgerEntry(_ row: SQLiteRow) throws -> LedgerEntry {
+        let jobID = try text(row, "job_id")
+        guard let kind = LedgerEntry.Kind(rawValue: try text(row, "kind")),
+              let period = GatewayConfiguration.Budget.Period(rawValue: try text(row, "period")) else {
+            throw Unreadable(description: "ledger entry for \(jobID): unknown kind or period")
+        }
+        let ownerName = try text(row, "owner")
+        let owner: BudgetOwner
+        switch try text(row, "owner_kind") {
+        case "key": owner = .key(ownerName)
+        case "team": owner = .team(ownerName)
+        default: throw Unreadable(description: "ledger entry for \(jobID): unknown owner kind")
+        }
+        return LedgerEntry(
+            jobID: jobID, kind: kind, owner: owner,
+            window: Ledger.Window(period: period, start: Timestamp(unixMilliseconds: try int64(row, "window_start_ms"))),
+            amount: Money(micros: try int64(row, "amount_micros")), at: Timestamp(unixMilliseconds: try int64(row, "at_ms")))
+    }
+
+    static func key(_ row: SQLiteRow) throws -> KeyRecord {
+        let id = try text(row, "id")
+        return KeyRecord(
+            id: id, name: try text(row, "name"), team: try optionalText(row, "team"), sha256Hex: try text(row, "sha256"),
+            budget: try budget(row, of: "key \(id)"), models: try optionalText(row, "models").map { try strings($0, "key \(id) models") },
+            rpm: try optionalInt64(row, "rpm").map { Int($0) }, maxConcurrent: try optionalInt64(row, "max_concurrent").map { Int($0) },
+            webhookSecret: try optionalText(row, "webhook_secret").map { Secret($0) },
+            createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")),
+            revokedAt: try optionalInt64(row, "revoked_at_ms").map(Timestamp.init(unixMilliseconds:)), source: .admin)
+    }
+
+    static func team(_ row: SQLiteRow) throws -> TeamRecord {
+        let name = try text(row, "name")
+        return TeamRecord(
+            name: name, budget: try budget(row, of: "team \(name)"), createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")),
+            source: .admin)
+    }
+
+    static func delivery(_ row: SQLiteRow) throws -> WebhookDelivery {
+        let id = try text(row, "id")
+        guard let bodyBuffer = row.column("body")?.blob else { throw Unreadable(description: "webhook delivery \(id): no body") }
+        guard let state = WebhookDelivery.State(rawValue: try text(row, "state")) else { throw Unreadable(description: "webhook delivery \(id): unknown state") }
+        var delivery = WebhookDelivery(
+            id: id, jobID: try text(row, "job_id"), url: try text(row, "url"), type: try text(row, "type"),
+            body: bodyBuffer.getBytes(at: bodyBuffer.readerIndex, length: bodyBuffer.readableBytes) ?? [],
+            secret: Secret(try text(row, "secret")), createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")))
+        delivery.state = state
+        delivery.nextAttemptAt = try optionalInt64(row, "next_attempt_at_ms").map(Timestamp.init(unixMilliseconds:))
+        guard case .array(let attempts) = try json(try text(row, "attempts"), "webhook delivery \(id) attempts") else {
+            throw Unreadable(description: "webhook delivery \(id): attempts is not a list")
+        }
+        delivery.attempts = try attempts.map { attempt in
+            guard let at = attempt["at_ms"]?.integerValue, let latency = attempt["latency_ms"]?.integerValue else {
+                throw Unreadable(description: "webhook delivery \(id): unreadable attempt")
+            }
+            return WebhookDelivery.Attempt(
+                at: Timestamp(unixMilliseconds: Int64(at)), status: attempt["status"]?.integerValue, error: attempt["error"]?.stringValue,
+                latencyMilliseconds: latency)
+        }
+        return delivery
+    }
+
+    static func idempotency(_ row: SQLiteRow) throws -> IdempotencyRecord {
+        IdempotencyRecord(
+            ownerKeyID: try text(row, "owner_key_id"), key: try text(row, "key"), requestHash: try text(row, "request_sha256"),
+            jobID: try optionalText(row, "job_id"), responseStatus: try optionalInt64(row, "response_status").map { Int($0) },
+            responseBody: try optionalText(row, "response_body"), createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")))
+    }
+
+    // MARK: Reading values
+
+    private static func budget(_ row: SQLiteRow, of owner: String) throws -> GatewayConfiguration.Budget? {
+        let limit = try optionalInt64(row, "budget_limit_micros"), period = try optionalText(row, "budget_period")
+        switch (limit, period) {
+        case (nil, nil): return nil
+        case (let limit?, let period?):
+            guard let period = GatewayConfiguration.Budget.Period(rawValue: period) else { throw Unreadable(description: "\(owner): unknown budget period") }
+            return GatewayConfiguration.Budget(limit: Money(micros: limit), period: period)
+        default: throw Unreadable(description: "\(owner): a budget needs both a limit and a period")
+        }
+    }
+
+    private static func text(_ row: SQLiteRow, _ column: String) throws -> String {
+        guard let value = try optionalText(row, column) else { throw Unreadable(description: "\(column) is missing") }
+        return value
+    }
+
+    private static func optionalText(_ row: SQLiteRow, _ column: String) throws -> String? {
+        switch row.column(column) {
+        case .text(let value): return value
+        case .null, nil: return nil
+        default: throw Unreadable(description: "\(column) is not text")
+        }
+    }
+
+    private static func int64(_ row: SQLiteRow, _ column: String) throws -> Int64 {
+        guard let value = try optionalInt64(row, column) else { throw Unreadable(description: "\(column) is missing") }
+        return value
+    }
+
+    private static func optionalInt64(_ row: SQLiteRow, _ column: String) throws -> Int64? {
+        switch row.column(column) {
+        case .integer(let value): return Int64(value)
+        case .null, nil: return nil
+        default: throw Unreadable(description: "\(column) is not an integer")
+        }
+    }
+
+    private static func json(_ text: String, _ what: String) throws -> JSONValue {
+        do {
+            return try JSONParser.parse(text)
+        } catch {
+            throw Unreadable(description: "\(what): \(error)")
+        }
+    }
+
+    private static func strings(_ text: String, _ what: String) throws -> [String] {
+        guard case .array(let items) = try json(text, what) else { throw Unreadable(description: "\(what) is not a list") }
+        return try items.map { item in
+            guard let value = item.stringValue else { throw Unreadable(description: "\(what) holds a non-string") }
+            return value
+        }
+    }
+}
