@@ -24,6 +24,7 @@ final class GroupCommit: Sendable {
         var failures: [(range: ClosedRange<UInt64>, error: StoreError)] = []
         var lastFailure: StoreError?
         var idle: [CheckedContinuation<Void, Never>] = []
+        var batchesWritten = 0
     }
 
     private let state = Mutex(State())
@@ -71,6 +72,9 @@ final class GroupCommit: Sendable {
 
     var failure: StoreError? { state.withLock { $0.lastFailure } }
 
+    /// Transactions written so far (group commit makes this far smaller than the writes).
+    var batchesWritten: Int { state.withLock { $0.batchesWritten } }
+
     /// Waits for the queue to empty, then refuses further changes.
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -111,6 +115,7 @@ final class GroupCommit: Sendable {
                 outcome = error
             }
             let ready = state.withLock { state -> [Waiter] in
+                state.batchesWritten += 1
                 let first = state.completedThrough + 1
                 state.completedThrough = next.through
                 state.lastFailure = outcome

@@ -72,6 +72,9 @@ public final class SQLiteStateStore: StateStore {
 
     public var failure: StoreError? { commits.failure }
 
+    /// Transactions written since opening.
+    public var batchesWritten: Int { commits.batchesWritten }
+
     public func close() async {
         await commits.close()
         // Fold the WAL back into the database so the file alone is a complete copy.
