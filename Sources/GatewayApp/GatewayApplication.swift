@@ -101,7 +101,7 @@ public final class GatewayApplication: Sendable {
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
         AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, journal: journal,
-                    ledger: ledger, webhooks: deliverer)
+                    ledger: ledger, webhooks: deliverer, logger: logger)
             .register(on: &router)
         let routes = router.handler
         let handler: HTTPHandler = { request in

@@ -2,6 +2,9 @@ import ArgumentParser
 import GatewayCore
 import Logging
 import ProviderSimulators
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `krea-gateway demo`: the gateway with the built-in Krea and Evolink simulators in-process, so
 /// a newcomer with no provider keys can submit a job with curl and watch it complete.
@@ -14,6 +17,9 @@ struct Demo: AsyncParsableCommand {
 
     @Option(name: .long, help: "Seconds between a simulated job's status changes.")
     var stepSeconds: Double = 1
+
+    @Flag(name: .long, help: "Run only the simulators (until SIGTERM/SIGINT), for a gateway started separately.")
+    var simulatorsOnly = false
 
     func run() async throws {
         let configuration = try loadOrExit(config)
@@ -40,6 +46,12 @@ struct Demo: AsyncParsableCommand {
                 simulators.append { await simulator.shutdown() }
             }
             logger.info("simulator started", metadata: ["provider": "\(provider.name)", "kind": "\(provider.kind.rawValue)", "base_url": "\(provider.baseURL)"])
+        }
+        if simulatorsOnly {
+            let signal = await Signals.first(of: [SIGTERM, SIGINT])
+            logger.info("signal received", metadata: ["signal": "\(signal)"])
+            for stop in simulators { await stop() }
+            return
         }
         try await serve(configuration, logger: logger) {
             for stop in simulators { await stop() }

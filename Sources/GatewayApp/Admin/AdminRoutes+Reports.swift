@@ -83,7 +83,7 @@ extension AdminRoutes {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "not_refundable", message: "generation \(id) has no charge to refund (billing_status \(job.billingStatus.rawValue))"))
         }
         let changes = [StateChange.job(refunded)] + charge.entries(.refund, jobID: id, at: .now()).map(StateChange.ledger)
-        guard await GenerationRoutes.record(changes, in: journal, logger: Logger(label: "krea-gateway.admin")) else {
+        guard await GenerationRoutes.record(changes, in: journal, logger: logger) else {
             return .error(GenerationRoutes.storageUnavailable)
         }
         return .json(200, refunded.jsonObject)

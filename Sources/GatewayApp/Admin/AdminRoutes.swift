@@ -15,6 +15,7 @@ struct AdminRoutes: Sendable {
     let journal: any StateStore
     let ledger: Ledger
     let webhooks: WebhookDeliverer
+    let logger: Logger
 
     func register(on router: inout Router) {
         func guarded(_ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) -> HTTPHandler {
@@ -48,7 +49,7 @@ struct AdminRoutes: Sendable {
             return true
         } catch {
             undo()
-            Logger(label: "krea-gateway.admin").error("state store write failed; admin change undone", metadata: ["error": "\(error)"])
+            logger.error("state store write failed; admin change undone", metadata: ["error": "\(error)"])
             return false
         }
     }

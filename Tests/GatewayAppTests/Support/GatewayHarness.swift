@@ -8,6 +8,8 @@ import NIOCore
 import NIOHTTP1
 import ProviderSimulators
 import Providers
+import Storage
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,7 +23,11 @@ final class GatewayHarness: Sendable {
 
     let krea: KreaSimulator
     let evolink: EvolinkSimulator
-    let application: GatewayApplication
+    private let current: Mutex<GatewayApplication>
+    /// The running gateway (a new one after `restart()`).
+    var application: GatewayApplication { current.withLock { $0 } }
+    let configuration: GatewayConfiguration
+    let logger: Logger
     let client: HTTPClient
     let providerClient: HTTPClient
     let baseURL: String
@@ -29,7 +35,8 @@ final class GatewayHarness: Sendable {
     /// Starts everything. `callbacks` sets `public_base_url` so providers call back;
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
-         providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil) async throws {
+         providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil,
+         stateDirectory: String? = nil, store: (any StateStore)? = nil) async throws {
         krea = KreaSimulator(configuration: SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         evolink = EvolinkSimulator(configuration: SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
         let kreaURL = try krea.start(), evolinkURL = try evolink.start()
@@ -38,7 +45,7 @@ final class GatewayHarness: Sendable {
             server:
               listen: "127.0.0.1:\(port)"
               public_base_url: "\(callbacks ? "http://127.0.0.1:\(port)" : "")"
-            state: {dir: ""}
+            state: {dir: "\(stateDirectory ?? "")"}
             admin: {master_key: "\(Self.masterKey)"}
             providers:
               krea: {kind: krea, base_url: "\(kreaURL)", api_key: "sim-krea-key", timeout_s: \(providerTimeout), poll_interval_s: \(pollInterval)}
@@ -86,8 +93,17 @@ final class GatewayHarness: Sendable {
         if let logSink {
             logger = Logger(label: "krea-gateway") { label in JSONLogHandler(label: label, level: .info, sink: logSink) }
         }
-        application = try GatewayApplication(
-            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
+        self.configuration = configuration
+        self.logger = logger
+        let providers = ProviderRegistry.makeProviders(configuration, client: providerClient)
+        let application: GatewayApplication
+        if let store {
+            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, logger: logger)
+            try await application.recover()
+        } else {
+            application = try await GatewayApplication.open(configuration: configuration, providers: providers, logger: logger)
+        }
+        current = Mutex(application)
         try application.start()
         baseURL = "http://127.0.0.1:\(port)"
         var clientConfiguration = HTTPClient.Configuration()
@@ -102,6 +118,16 @@ final class GatewayHarness: Sendable {
         try? await providerClient.shutdown()
         await krea.shutdown()
         await evolink.shutdown()
+    }
+
+    /// Stops the gateway as SIGTERM does and starts a new one on the same configuration, port and
+    /// `state.dir`; the simulators keep running (and keep the provider-side jobs).
+    func restart() async throws {
+        await application.shutdown()
+        let next = try await GatewayApplication.open(
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
+        current.withLock { $0 = next }
+        try next.start()
     }
 
     /// A port that was free a moment ago (the gateway needs its own URL before it starts).
