@@ -131,6 +131,10 @@ public final class GatewayApplication: Sendable {
         await webhooks.shutdown()
         // Everything queued reaches the disk before the process exits (API.md §10).
         await stateStore.close()
+        if let sqlite = stateStore as? SQLiteStateStore {
+            logger.info("state store closed", metadata: [
+                "store": "\(sqlite.location)", "transactions": "\(sqlite.batchesWritten)", "changes": "\(sqlite.changesWritten)"])
+        }
         logger.info("stopped")
     }
 

@@ -1,10 +1,13 @@
+import Dispatch
 import Synchronization
 
 /// Group commit: callers queue changes and wait; one writer at a time takes everything queued so
 /// far and writes it in one transaction, so N concurrent writers cost about one commit, not N.
-/// While a batch is being written, new changes collect for the next one.
+/// While a batch is being written, new changes collect for the next one. The writer runs on a
+/// serial queue and keeps going while there is work: a busy store costs no thread hand-off per
+/// transaction.
 final class GroupCommit: Sendable {
-    typealias Write = @Sendable ([StateChange]) async throws(StoreError) -> Void
+    typealias Write = @Sendable ([StateChange]) throws(StoreError) -> Void
 
     private struct Waiter {
         var ticket: UInt64
@@ -25,28 +28,38 @@ final class GroupCommit: Sendable {
         var lastFailure: StoreError?
         var idle: [CheckedContinuation<Void, Never>] = []
         var batchesWritten = 0
+        var changesWritten = 0
     }
 
     private let state = Mutex(State())
+    private let queue: DispatchQueue
     private let write: Write
 
-    init(write: @escaping Write) { self.write = write }
+    init(queue: DispatchQueue, write: @escaping Write) {
+        self.queue = queue
+        self.write = write
+    }
 
     func enqueue(_ changes: [StateChange]) -> StoreTicket {
         let (ticket, startWriter) = state.withLock { state -> (UInt64, Bool) in
+            // After `close` (shutdown) a late change cannot be written: its waiter is told so, and
+            // what it described is re-derived after the restart (polls, redeliveries).
+            if state.closed { return (Self.closedTicket, false) }
             guard !changes.isEmpty else { return (state.lastTicket, false) }
-            precondition(!state.closed, "a change was queued after the store closed")
             state.lastTicket += 1
             state.pending.append(contentsOf: changes)
             if state.writing { return (state.lastTicket, false) }
             state.writing = true
             return (state.lastTicket, true)
         }
-        if startWriter { Task { await self.drain() } }
+        if startWriter { queue.async { self.drain() } }
         return StoreTicket(ticket)
     }
 
+    static let closedTicket = UInt64.max
+
     func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
+        if ticket.sequence == Self.closedTicket { throw StoreError("the state store is closed (the gateway is stopping)") }
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let outcome = state.withLock { state -> Result<Void, StoreError>? in
@@ -75,6 +88,9 @@ final class GroupCommit: Sendable {
     /// Transactions written so far (group commit makes this far smaller than the writes).
     var batchesWritten: Int { state.withLock { $0.batchesWritten } }
 
+    /// Changes written so far.
+    var changesWritten: Int { state.withLock { $0.changesWritten } }
+
     /// Waits for the queue to empty, then refuses further changes.
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -87,7 +103,7 @@ final class GroupCommit: Sendable {
         }
     }
 
-    private func drain() async {
+    private func drain() {
         while true {
             let next = state.withLock { state -> (batch: [StateChange], through: UInt64)? in
                 guard !state.pending.isEmpty else { return nil }
@@ -110,12 +126,13 @@ final class GroupCommit: Sendable {
             }
             var outcome: StoreError?
             do throws(StoreError) {
-                try await write(next.batch)
+                try write(next.batch)
             } catch {
                 outcome = error
             }
             let ready = state.withLock { state -> [Waiter] in
                 state.batchesWritten += 1
+                state.changesWritten += next.batch.count
                 let first = state.completedThrough + 1
                 state.completedThrough = next.through
                 state.lastFailure = outcome

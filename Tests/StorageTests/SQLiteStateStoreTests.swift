@@ -1,6 +1,6 @@
+import Dispatch
 import Foundation
 import GatewayCore
-import SQLiteNIO
 @testable import Storage
 import Synchronization
 import Testing
@@ -233,7 +233,7 @@ struct SQLiteStateStoreTests {
             let store = try await SQLiteStateStore.open(directory: directory)
             await store.close()
             try await Self.withRawConnection(directory) { connection in
-                _ = try await connection.query("PRAGMA user_version = \(Schema.latestVersion + 1)")
+                try connection.execute("PRAGMA user_version = \(Schema.latestVersion + 1)")
             }
             do {
                 _ = try await SQLiteStateStore.open(directory: directory)
@@ -249,19 +249,12 @@ struct SQLiteStateStoreTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // What the first release wrote: schema 1 and one job, one ledger line, one delivery.
             try await Self.withRawConnection(directory) { connection in
-                _ = try await connection.query("PRAGMA journal_mode = WAL")
-                for statement in Schema.migrations[0] { _ = try await connection.query(statement) }
-                _ = try await connection.query("PRAGMA user_version = 1")
-                let job = Sample.job("gen_old", revision: 2, status: .completed)
-                _ = try await connection.query(
-                    "INSERT INTO jobs (\(Rows.jobColumns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: Rows.jobColumns.count).joined(separator: ", ")))",
-                    Rows.jobRow(job))
-                _ = try await connection.query(
-                    "INSERT INTO ledger_entries (\(Rows.ledgerColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    Rows.ledgerRow(Sample.entry("gen_old", .reserve)))
-                _ = try await connection.query(
-                    "INSERT INTO webhook_deliveries (\(Rows.deliveryColumns.joined(separator: ", "))) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    Rows.deliveryRow(Sample.delivery("gen_old")))
+                try connection.execute("PRAGMA journal_mode = WAL")
+                for statement in Schema.migrations[0] { try connection.execute(statement) }
+                try connection.execute("PRAGMA user_version = 1")
+                try connection.execute(Rows.insert("jobs", Rows.jobColumns), Rows.jobRow(Sample.job("gen_old", revision: 2, status: .completed)))
+                try connection.execute(Rows.insert("ledger_entries", Rows.ledgerColumns), Rows.ledgerRow(Sample.entry("gen_old", .reserve)))
+                try connection.execute(Rows.insert("webhook_deliveries", Rows.deliveryColumns), Rows.deliveryRow(Sample.delivery("gen_old")))
             }
             let store = try await SQLiteStateStore.open(directory: directory)
             let state = try await store.load()
@@ -273,25 +266,19 @@ struct SQLiteStateStoreTests {
             #expect(state.ledger == [Sample.entry("gen_old", .reserve)])
             #expect(state.deliveries == [Sample.delivery("gen_old")])
             try await Self.withRawConnection(directory) { connection in
-                let version = try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer
-                #expect(version == SQLiteInt64(Schema.latestVersion))
-                let indexes = try await connection.query("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'webhook_deliveries_by_state'")
+                #expect(try connection.execute("PRAGMA user_version").first?.column("user_version") == .integer(Int64(Schema.latestVersion)))
+                let indexes = try connection.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'webhook_deliveries_by_state'")
                 #expect(indexes.count == 1)
-                let mode = try await connection.query("PRAGMA journal_mode").first?.column("journal_mode")?.string
-                #expect(mode == "wal")
+                #expect(try connection.execute("PRAGMA journal_mode").first?.column("journal_mode") == .text("wal"))
             }
         }
     }
 
-    static func withRawConnection(_ directory: String, _ body: @Sendable (SQLiteConnection) async throws -> Void) async throws {
-        let connection = try await SQLiteConnection.open(storage: .file(path: directory + "/" + SQLiteStateStore.fileName))
-        do {
-            try await body(connection)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+    /// A second connection to the store's file, as `sqlite3` would open it.
+    static func withRawConnection(_ directory: String, _ body: (SQLiteConnection) throws -> Void) async throws {
+        let connection = try SQLiteConnection(path: directory + "/" + SQLiteStateStore.fileName)
+        defer { connection.close() }
+        try body(connection)
     }
 }
 
@@ -301,7 +288,7 @@ struct GroupCommitTests {
 
     @Test func aFailedTransactionFailsItsWritersAndTheNextOneSucceeds() async throws {
         let attempts = Counter()
-        let commits = GroupCommit { batch throws(StoreError) in
+        let commits = GroupCommit(queue: DispatchQueue(label: "test")) { batch throws(StoreError) in
             if attempts.increment() == 1 { throw StoreError("disk full") }
         }
         await #expect(throws: StoreError("disk full")) { try await commits.commitForTest([.jobDeleted(id: "a")]) }
@@ -312,7 +299,7 @@ struct GroupCommitTests {
     }
 
     @Test func waitingForAnAlreadyWrittenTicketReturnsAtOnce() async throws {
-        let commits = GroupCommit { _ throws(StoreError) in }
+        let commits = GroupCommit(queue: DispatchQueue(label: "test")) { _ throws(StoreError) in }
         let ticket = commits.enqueue([.jobDeleted(id: "a")])
         try await commits.waitUntilDurable(ticket)
         try await commits.waitUntilDurable(ticket)
@@ -330,5 +317,15 @@ final class Counter: Sendable {
 extension GroupCommit {
     func commitForTest(_ changes: [StateChange]) async throws(StoreError) {
         try await waitUntilDurable(enqueue(changes))
+    }
+}
+
+@Suite("Group commit after close")
+struct GroupCommitCloseTests {
+    @Test func aChangeQueuedAfterCloseIsRefusedNotACrash() async throws {
+        let commits = GroupCommit(queue: DispatchQueue(label: "test")) { _ throws(StoreError) in }
+        try await commits.commitForTest([.jobDeleted(id: "a")])
+        await commits.close()
+        await #expect(throws: StoreError.self) { try await commits.commitForTest([.jobDeleted(id: "late")]) }
     }
 }

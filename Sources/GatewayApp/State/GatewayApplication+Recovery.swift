@@ -11,7 +11,7 @@ extension GatewayApplication {
         let store: any StateStore
         if let directory = configuration.state.directory {
             do {
-                store = try await SQLiteStateStore.open(directory: directory, logger: logger)
+                store = try await SQLiteStateStore.open(directory: directory)
             } catch {
                 throw StartupError(description: error.description)
             }

@@ -1,10 +1,9 @@
 import GatewayCore
-import SQLiteNIO
 
-/// One SQL statement with its bound values.
+/// One SQL statement and the rows to run it with (once per row, inside one transaction).
 struct Statement {
     var sql: String
-    var binds: [SQLiteData]
+    var rows: [[SQLValue]]
 }
 
 /// Between the vocabulary and SQLite rows: the statements one batch of changes becomes, and the
@@ -12,10 +11,10 @@ struct Statement {
 enum Rows {
     // MARK: Batch → statements
 
-    /// The statements for one batch: one multi-row statement per table (chunked), so a batch of
-    /// hundreds of changes is a handful of statements. Within the batch the last change of a row
-    /// wins, except that a job never goes back to a lower revision.
-    static func statements(for batch: [StateChange], rowsPerStatement: Int) -> [Statement] {
+    /// The statements for one batch: one fixed statement per table and kind of change, each run
+    /// for every row it has. Within the batch the last change of a row wins, except that a job
+    /// never goes back to a lower revision (the upsert refuses that on disk too).
+    static func statements(for batch: [StateChange]) -> [Statement] {
         var jobs: [String: Job] = [:], jobOrder: [String] = [], deletedJobs: [String] = []
         var ledger: [LedgerEntry] = []
         var keys: [String: KeyRecord] = [:], keyOrder: [String] = []
@@ -52,46 +51,27 @@ enum Rows {
                 if idempotency.updateValue(record, forKey: id) == nil { idempotencyOrder.append(id) }
             }
         }
-        var statements: [Statement] = []
-        statements += insert(
-            into: "jobs", columns: jobColumns, rows: jobOrder.compactMap { jobs[$0] }.map(jobRow), chunk: rowsPerStatement,
-            suffix: " ON CONFLICT (id) DO UPDATE SET "
-                + jobColumns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
-                + " WHERE excluded.revision > jobs.revision")
-        statements += delete(from: "jobs", column: "id", values: deletedJobs, chunk: rowsPerStatement)
-        statements += insert(into: "ledger_entries", columns: ledgerColumns, rows: ledger.map(ledgerRow), chunk: rowsPerStatement)
-        statements += insert(into: "keys", columns: keyColumns, rows: keyOrder.compactMap { keys[$0] }.map(keyRow), chunk: rowsPerStatement, replace: true)
-        statements += insert(into: "teams", columns: teamColumns, rows: teamOrder.compactMap { teams[$0] }.map(teamRow), chunk: rowsPerStatement, replace: true)
-        statements += delete(from: "teams", column: "name", values: deletedTeams, chunk: rowsPerStatement)
-        statements += insert(
-            into: "webhook_deliveries", columns: deliveryColumns, rows: deliveryOrder.compactMap { deliveries[$0] }.map(deliveryRow),
-            chunk: rowsPerStatement, replace: true)
-        statements += insert(
-            into: "idempotency_keys", columns: idempotencyColumns, rows: idempotencyOrder.compactMap { idempotency[$0] }.map(idempotencyRow),
-            chunk: rowsPerStatement, replace: true)
-        return statements
+        let statements = [
+            Statement(sql: jobUpsert, rows: jobOrder.compactMap { jobs[$0] }.map(jobRow)),
+            Statement(sql: "DELETE FROM jobs WHERE id = ?", rows: deletedJobs.map { [.text($0)] }),
+            Statement(sql: insert("ledger_entries", ledgerColumns), rows: ledger.map(ledgerRow)),
+            Statement(sql: insert("keys", keyColumns, replace: true), rows: keyOrder.compactMap { keys[$0] }.map(keyRow)),
+            Statement(sql: insert("teams", teamColumns, replace: true), rows: teamOrder.compactMap { teams[$0] }.map(teamRow)),
+            Statement(sql: "DELETE FROM teams WHERE name = ?", rows: deletedTeams.map { [.text($0)] }),
+            Statement(sql: insert("webhook_deliveries", deliveryColumns, replace: true), rows: deliveryOrder.compactMap { deliveries[$0] }.map(deliveryRow)),
+            Statement(sql: insert("idempotency_keys", idempotencyColumns, replace: true), rows: idempotencyOrder.compactMap { idempotency[$0] }.map(idempotencyRow)),
+        ]
+        return statements.filter { !$0.rows.isEmpty }
     }
 
-    private static func insert(into table: String, columns: [String], rows: [[SQLiteData]], chunk: Int, replace: Bool = false, suffix: String = "") -> [Statement] {
-        guard !rows.isEmpty else { return [] }
-        let placeholders = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-        let head = (replace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + " (" + columns.joined(separator: ", ") + ") VALUES "
-        return stride(from: 0, to: rows.count, by: chunk).map { start in
-            let slice = rows[start..<min(start + chunk, rows.count)]
-            return Statement(
-                sql: head + Array(repeating: placeholders, count: slice.count).joined(separator: ", ") + suffix,
-                binds: slice.flatMap { $0 })
-        }
+    static func insert(_ table: String, _ columns: [String], replace: Bool = false) -> String {
+        (replace ? "INSERT OR REPLACE INTO " : "INSERT INTO ") + table + " (" + columns.joined(separator: ", ") + ") VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
     }
 
-    private static func delete(from table: String, column: String, values: [String], chunk: Int) -> [Statement] {
-        stride(from: 0, to: values.count, by: chunk).map { start in
-            let slice = values[start..<min(start + chunk, values.count)]
-            return Statement(
-                sql: "DELETE FROM \(table) WHERE \(column) IN (" + Array(repeating: "?", count: slice.count).joined(separator: ", ") + ")",
-                binds: slice.map { .text($0) })
-        }
-    }
+    /// A job row replaces the stored one only with a higher revision.
+    static let jobUpsert = insert("jobs", jobColumns) + " ON CONFLICT (id) DO UPDATE SET "
+        + jobColumns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", ") + " WHERE excluded.revision > jobs.revision"
 
     // MARK: Columns and rows
 
@@ -101,9 +81,9 @@ enum Rows {
         "webhook_url",
     ]
 
-    static func jobRow(_ job: Job) -> [SQLiteData] {
+    static func jobRow(_ job: Job) -> [SQLValue] {
         [
-            .text(job.id), .integer(job.revision), .text(job.ownerKeyID), text(job.team), .text(job.model), .text(job.provider),
+            .text(job.id), .integer(Int64(job.revision)), .text(job.ownerKeyID), text(job.team), .text(job.model), .text(job.provider),
             .text(job.providerModel), text(job.providerJobID), .text(job.status.rawValue), text(job.providerStatus),
             integer(job.createdAt.unixMilliseconds), integer(job.completedAt?.unixMilliseconds), text(job.resultURLs.map(stringArray)),
             text(job.error?.code), text(job.error?.message), integer(job.cost.micros), .text(job.billingStatus.rawValue),
@@ -113,7 +93,7 @@ enum Rows {
 
     static let ledgerColumns = ["job_id", "kind", "owner_kind", "owner", "period", "window_start_ms", "amount_micros", "at_ms"]
 
-    static func ledgerRow(_ entry: LedgerEntry) -> [SQLiteData] {
+    static func ledgerRow(_ entry: LedgerEntry) -> [SQLValue] {
         let (kind, owner): (String, String)
         switch entry.owner {
         case .key(let id): (kind, owner) = ("key", id)
@@ -130,7 +110,7 @@ enum Rows {
         "created_at_ms", "revoked_at_ms",
     ]
 
-    static func keyRow(_ key: KeyRecord) -> [SQLiteData] {
+    static func keyRow(_ key: KeyRecord) -> [SQLValue] {
         [
             .text(key.id), .text(key.name), text(key.team), .text(key.sha256Hex), integer(key.budget?.limit.micros),
             text(key.budget?.period.rawValue), text(key.models.map(stringArray)), integer(key.rpm), integer(key.maxConcurrent),
@@ -140,19 +120,19 @@ enum Rows {
 
     static let teamColumns = ["name", "budget_limit_micros", "budget_period", "created_at_ms"]
 
-    static func teamRow(_ team: TeamRecord) -> [SQLiteData] {
+    static func teamRow(_ team: TeamRecord) -> [SQLValue] {
         [.text(team.name), integer(team.budget?.limit.micros), text(team.budget?.period.rawValue), integer(team.createdAt.unixMilliseconds)]
     }
 
     static let deliveryColumns = ["id", "job_id", "url", "type", "body", "secret", "state", "attempts", "next_attempt_at_ms", "created_at_ms"]
 
-    static func deliveryRow(_ delivery: WebhookDelivery) -> [SQLiteData] {
+    static func deliveryRow(_ delivery: WebhookDelivery) -> [SQLValue] {
         let attempts = delivery.attempts.map { attempt in
             "{\"at_ms\":\(attempt.at.unixMilliseconds),\"status\":" + (attempt.status.map(String.init) ?? "null")
                 + ",\"error\":" + (attempt.error.map(JSONText.quoted) ?? "null") + ",\"latency_ms\":\(attempt.latencyMilliseconds)}"
         }
         return [
-            .text(delivery.id), .text(delivery.jobID), .text(delivery.url), .text(delivery.type), .blob(ByteBuffer(bytes: delivery.body)),
+            .text(delivery.id), .text(delivery.jobID), .text(delivery.url), .text(delivery.type), .blob(delivery.body),
             .text(delivery.secret.value), .text(delivery.state.rawValue), .text("[" + attempts.joined(separator: ",") + "]"),
             integer(delivery.nextAttemptAt?.unixMilliseconds), integer(delivery.createdAt.unixMilliseconds),
         ]
@@ -160,15 +140,15 @@ enum Rows {
 
     static let idempotencyColumns = ["owner_key_id", "key", "request_sha256", "job_id", "response_status", "response_body", "created_at_ms"]
 
-    static func idempotencyRow(_ record: IdempotencyRecord) -> [SQLiteData] {
+    static func idempotencyRow(_ record: IdempotencyRecord) -> [SQLValue] {
         [
             .text(record.ownerKeyID), .text(record.key), .text(record.requestHash), text(record.jobID), integer(record.responseStatus),
             text(record.responseBody), integer(record.createdAt.unixMilliseconds),
         ]
     }
 
-    private static func text(_ value: String?) -> SQLiteData { value.map { .text($0) } ?? .null }
-    private static func integer(_ value: (some BinaryInteger)?) -> SQLiteData { value.map { .integer(SQLiteInt64($0)) } ?? .null }
+    private static func text(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
+    private static func integer(_ value: (some BinaryInteger)?) -> SQLValue { value.map { .integer(Int64($0)) } ?? .null }
     private static func stringArray(_ values: [String]) -> String { "[" + values.map(JSONText.quoted).joined(separator: ",") + "]" }
 
     // MARK: Rows → records
@@ -178,7 +158,7 @@ enum Rows {
         var description: String
     }
 
-    static func job(_ row: SQLiteRow) throws -> Job {
+    static func job(_ row: SQLRow) throws -> Job {
         let id = try text(row, "id")
         guard let status = JobStatus(rawValue: try text(row, "status")) else { throw Unreadable(description: "job \(id): unknown status") }
         guard let billing = BillingStatus(rawValue: try text(row, "billing_status")) else { throw Unreadable(description: "job \(id): unknown billing status") }
@@ -202,7 +182,7 @@ enum Rows {
         return job
     }
 
-    static func ledgerEntry(_ row: SQLiteRow) throws -> LedgerEntry {
+    static func ledgerEntry(_ row: SQLRow) throws -> LedgerEntry {
         let jobID = try text(row, "job_id")
         guard let kind = LedgerEntry.Kind(rawValue: try text(row, "kind")),
               let period = GatewayConfiguration.Budget.Period(rawValue: try text(row, "period")) else {
@@ -221,7 +201,7 @@ enum Rows {
             amount: Money(micros: try int64(row, "amount_micros")), at: Timestamp(unixMilliseconds: try int64(row, "at_ms")))
     }
 
-    static func key(_ row: SQLiteRow) throws -> KeyRecord {
+    static func key(_ row: SQLRow) throws -> KeyRecord {
         let id = try text(row, "id")
         return KeyRecord(
             id: id, name: try text(row, "name"), team: try optionalText(row, "team"), sha256Hex: try text(row, "sha256"),
@@ -232,20 +212,20 @@ enum Rows {
             revokedAt: try optionalInt64(row, "revoked_at_ms").map(Timestamp.init(unixMilliseconds:)), source: .admin)
     }
 
-    static func team(_ row: SQLiteRow) throws -> TeamRecord {
+    static func team(_ row: SQLRow) throws -> TeamRecord {
         let name = try text(row, "name")
         return TeamRecord(
             name: name, budget: try budget(row, of: "team \(name)"), createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")),
             source: .admin)
     }
 
-    static func delivery(_ row: SQLiteRow) throws -> WebhookDelivery {
+    static func delivery(_ row: SQLRow) throws -> WebhookDelivery {
         let id = try text(row, "id")
-        guard let bodyBuffer = row.column("body")?.blob else { throw Unreadable(description: "webhook delivery \(id): no body") }
+        guard case .blob(let body)? = row.column("body") else { throw Unreadable(description: "webhook delivery \(id): no body") }
         guard let state = WebhookDelivery.State(rawValue: try text(row, "state")) else { throw Unreadable(description: "webhook delivery \(id): unknown state") }
         var delivery = WebhookDelivery(
             id: id, jobID: try text(row, "job_id"), url: try text(row, "url"), type: try text(row, "type"),
-            body: bodyBuffer.getBytes(at: bodyBuffer.readerIndex, length: bodyBuffer.readableBytes) ?? [],
+            body: body,
             secret: Secret(try text(row, "secret")), createdAt: Timestamp(unixMilliseconds: try int64(row, "created_at_ms")))
         delivery.state = state
         delivery.nextAttemptAt = try optionalInt64(row, "next_attempt_at_ms").map(Timestamp.init(unixMilliseconds:))
@@ -263,7 +243,7 @@ enum Rows {
         return delivery
     }
 
-    static func idempotency(_ row: SQLiteRow) throws -> IdempotencyRecord {
+    static func idempotency(_ row: SQLRow) throws -> IdempotencyRecord {
         IdempotencyRecord(
             ownerKeyID: try text(row, "owner_key_id"), key: try text(row, "key"), requestHash: try text(row, "request_sha256"),
             jobID: try optionalText(row, "job_id"), responseStatus: try optionalInt64(row, "response_status").map { Int($0) },
@@ -272,7 +252,7 @@ enum Rows {
 
     // MARK: Reading values
 
-    private static func budget(_ row: SQLiteRow, of owner: String) throws -> GatewayConfiguration.Budget? {
+    private static func budget(_ row: SQLRow, of owner: String) throws -> GatewayConfiguration.Budget? {
         let limit = try optionalInt64(row, "budget_limit_micros"), period = try optionalText(row, "budget_period")
         switch (limit, period) {
         case (nil, nil): return nil
@@ -283,12 +263,12 @@ enum Rows {
         }
     }
 
-    private static func text(_ row: SQLiteRow, _ column: String) throws -> String {
+    private static func text(_ row: SQLRow, _ column: String) throws -> String {
         guard let value = try optionalText(row, column) else { throw Unreadable(description: "\(column) is missing") }
         return value
     }
 
-    private static func optionalText(_ row: SQLiteRow, _ column: String) throws -> String? {
+    private static func optionalText(_ row: SQLRow, _ column: String) throws -> String? {
         switch row.column(column) {
         case .text(let value): return value
         case .null, nil: return nil
@@ -296,12 +276,12 @@ enum Rows {
         }
     }
 
-    private static func int64(_ row: SQLiteRow, _ column: String) throws -> Int64 {
+    private static func int64(_ row: SQLRow, _ column: String) throws -> Int64 {
         guard let value = try optionalInt64(row, column) else { throw Unreadable(description: "\(column) is missing") }
         return value
     }
 
-    private static func optionalInt64(_ row: SQLiteRow, _ column: String) throws -> Int64? {
+    private static func optionalInt64(_ row: SQLRow, _ column: String) throws -> Int64? {
         switch row.column(column) {
         case .integer(let value): return Int64(value)
         case .null, nil: return nil

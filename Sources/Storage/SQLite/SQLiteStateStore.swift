@@ -1,6 +1,5 @@
+import Dispatch
 import GatewayCore
-import Logging
-import SQLiteNIO
 
 #if canImport(Glibc)
 import Glibc
@@ -9,59 +8,53 @@ import Darwin
 #endif
 
 /// The embedded durable store: one SQLite database in WAL mode under `state.dir`
-/// (`gateway.sqlite`), written through `sqlite-nio` on a thread of its own. Every commit is
-/// `synchronous = FULL` (on disk before `waitUntilDurable` returns); concurrent writers share a
-/// transaction (group commit). A lock file keeps a second gateway off the same directory.
+/// (`gateway.sqlite`), written on a serial queue of its own with the SQLite that sqlite-nio
+/// bundles. Every commit is `synchronous = FULL` (on disk before `waitUntilDurable` returns);
+/// concurrent writers share a transaction (group commit). A lock file keeps a second gateway off
+/// the same directory.
 public final class SQLiteStateStore: StateStore {
     /// The database file's name inside `state.dir`.
     public static let fileName = "gateway.sqlite"
     static let lockFileName = "gateway.lock"
-    /// Rows per multi-row statement (well under SQLite's bound-parameter limit).
-    static let rowsPerStatement = 200
 
     public let location: String
     private let connection: SQLiteConnection
-    private let threadPool: NIOThreadPool
+    private let queue: DispatchQueue
     private let lockDescriptor: Int32
     private let commits: GroupCommit
 
-    private init(location: String, connection: SQLiteConnection, threadPool: NIOThreadPool, lockDescriptor: Int32) {
-        self.location = location
+    private init(connection: SQLiteConnection, queue: DispatchQueue, lockDescriptor: Int32) {
+        self.location = connection.path
         self.connection = connection
-        self.threadPool = threadPool
+        self.queue = queue
         self.lockDescriptor = lockDescriptor
-        self.commits = GroupCommit { [connection] batch throws(StoreError) in
-            try await Self.write(batch, to: connection)
+        self.commits = GroupCommit(queue: queue) { batch throws(StoreError) in
+            try Self.write(batch, to: connection)
         }
     }
 
     /// Opens (creating if needed) the store in `directory` and brings its schema up to date. A
     /// directory that cannot be created or written, a file that is not a database, a schema newer
     /// than this build, or another gateway holding the directory is an error.
-    public static func open(directory: String, logger: Logger = Logger(label: "krea-gateway.storage")) async throws(StoreError) -> SQLiteStateStore {
-        try makeDirectory(directory)
-        let lock = try takeLock(in: directory)
-        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
-        let pool = NIOThreadPool(numberOfThreads: 1)
-        pool.start()
-        let connection: SQLiteConnection
-        do {
-            connection = try await SQLiteConnection.open(
-                storage: .file(path: path), threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
-        } catch {
-            close(lock)
-            try? await pool.shutdownGracefully()
-            throw StoreError("cannot open the state database \(path): \(error)")
+    public static func open(directory: String) async throws(StoreError) -> SQLiteStateStore {
+        let queue = DispatchQueue(label: "krea-gateway.state-store")
+        let opened: Result<SQLiteStateStore, StoreError> = await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: Result { () throws(StoreError) -> SQLiteStateStore in
+                    try makeDirectory(directory)
+                    let lock = try takeLock(in: directory)
+                    do throws(StoreError) {
+                        let connection = try SQLiteConnection(path: directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName)
+                        try prepare(connection)
+                        return SQLiteStateStore(connection: connection, queue: queue, lockDescriptor: lock)
+                    } catch {
+                        close(lock)
+                        throw error
+                    }
+                })
+            }
         }
-        do {
-            try await prepare(connection, path: path)
-        } catch {
-            try? await connection.close()
-            close(lock)
-            try? await pool.shutdownGracefully()
-            throw error
-        }
-        return SQLiteStateStore(location: path, connection: connection, threadPool: pool, lockDescriptor: lock)
+        return try opened.get()
     }
 
     // MARK: StateStore
@@ -75,30 +68,43 @@ public final class SQLiteStateStore: StateStore {
     /// Transactions written since opening.
     public var batchesWritten: Int { commits.batchesWritten }
 
+    /// Changes written since opening (over `batchesWritten`: the average group size).
+    public var changesWritten: Int { commits.changesWritten }
+
     public func close() async {
         await commits.close()
-        // Fold the WAL back into the database so the file alone is a complete copy.
-        _ = try? await connection.query("PRAGMA wal_checkpoint(TRUNCATE)")
-        try? await connection.close()
-        Self.close(lockDescriptor)
-        try? await threadPool.shutdownGracefully()
+        await onQueue { [connection, lockDescriptor] in
+            // Fold the WAL back into the database so the file alone is a complete copy.
+            _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            connection.close()
+            Self.close(lockDescriptor)
+        }
     }
 
     public func load() async throws(StoreError) -> StoredState {
-        do {
-            var state = StoredState()
-            state.keys = try await connection.query("SELECT * FROM keys ORDER BY id").map(Rows.key)
-            state.teams = try await connection.query("SELECT * FROM teams ORDER BY name").map(Rows.team)
-            state.jobs = try await connection.query("SELECT * FROM jobs ORDER BY id").map(Rows.job)
-            state.ledger = try await connection.query("SELECT * FROM ledger_entries ORDER BY seq").map(Rows.ledgerEntry)
-            state.deliveries = try await connection.query("SELECT * FROM webhook_deliveries ORDER BY created_at_ms, id").map(Rows.delivery)
-            state.idempotency = try await connection.query("SELECT * FROM idempotency_keys ORDER BY created_at_ms").map(Rows.idempotency)
-            return state
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw StoreError("cannot read the state database \(location): \(error)")
+        let loaded: Result<StoredState, StoreError> = await onQueue { [connection] in
+            Result { () throws(StoreError) -> StoredState in
+                do {
+                    var state = StoredState()
+                    state.keys = try connection.execute("SELECT * FROM keys ORDER BY id").map(Rows.key)
+                    state.teams = try connection.execute("SELECT * FROM teams ORDER BY name").map(Rows.team)
+                    state.jobs = try connection.execute("SELECT * FROM jobs ORDER BY id").map(Rows.job)
+                    state.ledger = try connection.execute("SELECT * FROM ledger_entries ORDER BY seq").map(Rows.ledgerEntry)
+                    state.deliveries = try connection.execute("SELECT * FROM webhook_deliveries ORDER BY created_at_ms, id").map(Rows.delivery)
+                    state.idempotency = try connection.execute("SELECT * FROM idempotency_keys ORDER BY created_at_ms").map(Rows.idempotency)
+                    return state
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError("cannot read the state database \(connection.path): \(error)")
+                }
+            }
         }
+        return try loaded.get()
+    }
+
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in queue.async { continuation.resume(returning: body()) } }
     }
 
     // MARK: Opening
@@ -140,57 +146,59 @@ public final class SQLiteStateStore: StateStore {
     }
 
     /// WAL, full sync, and the schema migrated to the latest version.
-    private static func prepare(_ connection: SQLiteConnection, path: String) async throws(StoreError) {
-        do {
-            let mode = try await connection.query("PRAGMA journal_mode = WAL").first?.column("journal_mode")?.string
-            guard mode?.lowercased() == "wal" else {
-                throw StoreError("the state database \(path) cannot use WAL mode (journal_mode is \(mode ?? "unknown"))")
+    private static func prepare(_ connection: SQLiteConnection) throws(StoreError) {
+        let path = connection.path
+        do throws(StoreError) {
+            let mode = try connection.execute("PRAGMA journal_mode = WAL").first?.column("journal_mode")
+            guard mode == .text("wal") else {
+                throw StoreError("the state database \(path) cannot use WAL mode (journal_mode is \(String(describing: mode)))")
             }
-            _ = try await connection.query("PRAGMA synchronous = FULL")
-            _ = try await connection.query("PRAGMA foreign_keys = OFF")
-            let version = Int(try await connection.query("PRAGMA user_version").first?.column("user_version")?.integer ?? 0)
+            try connection.execute("PRAGMA synchronous = FULL")
+            try connection.execute("PRAGMA foreign_keys = OFF")
+            var version = 0
+            if case .integer(let stored)? = try connection.execute("PRAGMA user_version").first?.column("user_version") { version = Int(stored) }
             guard version <= Schema.latestVersion else {
                 throw StoreError("the state database \(path) has schema version \(version), newer than this build knows (\(Schema.latestVersion)); "
                     + "run the krea-gateway that wrote it, or restore a backup")
             }
             for target in stride(from: version + 1, through: Schema.latestVersion, by: 1) {
-                _ = try await connection.query("BEGIN IMMEDIATE")
+                try connection.execute("BEGIN IMMEDIATE")
                 do {
-                    for statement in Schema.migrations[target - 1] { _ = try await connection.query(statement) }
-                    _ = try await connection.query("PRAGMA user_version = \(target)")
-                    _ = try await connection.query("COMMIT")
+                    for statement in Schema.migrations[target - 1] { try connection.execute(statement) }
+                    try connection.execute("PRAGMA user_version = \(target)")
+                    try connection.execute("COMMIT")
                 } catch {
-                    _ = try? await connection.query("ROLLBACK")
+                    _ = try? connection.execute("ROLLBACK")
                     throw StoreError("cannot migrate the state database \(path) to schema version \(target): \(error)")
                 }
             }
             // Touch every table this build reads: a damaged or foreign file fails here, at start-up.
             for table in ["keys", "teams", "jobs", "ledger_entries", "webhook_deliveries", "idempotency_keys"] {
-                _ = try await connection.query("SELECT count(*) FROM \(table)")
+                try connection.execute("SELECT count(*) FROM \(table)")
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw StoreError("the state database \(path) is unusable: \(error)")
+            throw error.description.contains(path) ? error : StoreError("the state database \(path) is unusable: \(error)")
         }
     }
 
     // MARK: Writing
 
-    /// Writes one batch in one transaction.
-    private static func write(_ batch: [StateChange], to connection: SQLiteConnection) async throws(StoreError) {
-        let statements = Rows.statements(for: batch, rowsPerStatement: rowsPerStatement)
+    /// Writes one batch in one transaction: each statement is prepared once and run per row.
+    private static func write(_ batch: [StateChange], to connection: SQLiteConnection) throws(StoreError) {
+        let statements = Rows.statements(for: batch)
         guard !statements.isEmpty else { return }
         do {
-            _ = try await connection.query("BEGIN IMMEDIATE")
+            try connection.execute("BEGIN IMMEDIATE", cached: true)
         } catch {
             throw StoreError("cannot begin a transaction: \(error)")
         }
         do {
-            for statement in statements { _ = try await connection.query(statement.sql, statement.binds) }
-            _ = try await connection.query("COMMIT")
+            for statement in statements {
+                for row in statement.rows { try connection.execute(statement.sql, row, cached: true) }
+            }
+            try connection.execute("COMMIT", cached: true)
         } catch {
-            _ = try? await connection.query("ROLLBACK")
+            _ = try? connection.execute("ROLLBACK", cached: true)
             throw StoreError("cannot write to the state database: \(error)")
         }
     }
