@@ -22,6 +22,7 @@ public final class GatewayApplication: Sendable {
     let keys: KeyRing
     let rateLimiter: RateLimiter
     let outbox: JournaledOutbox
+    let metrics: GatewayMetrics
     let logger: Logger
     private let server: HTTPServer
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
@@ -36,11 +37,14 @@ public final class GatewayApplication: Sendable {
     /// Builds the application over the given provider adapters (by provider name) and state
     /// store; nothing listens until `start()`. With a store that holds state, call `recover()`
     /// before `start()` (or use `open`, which does both the opening and the recovery).
-    public init(configuration: GatewayConfiguration, providers: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
+    public init(configuration: GatewayConfiguration, providers unmetered: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
                 logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.stateStore = journal
         self.logger = logger
+        let metrics = GatewayMetrics()
+        self.metrics = metrics
+        let providers = unmetered.mapValues { MeteredProvider(inner: $0, metrics: metrics) as any ImageProvider }
         let models: ModelTable
         do {
             models = try ModelTable(configuration: configuration, providers: providers)
@@ -64,6 +68,7 @@ public final class GatewayApplication: Sendable {
             configuration: .init(timeout: configuration.webhooks.timeout, retrySchedule: configuration.webhooks.retrySchedule, policy: policy),
             outbox: outbox,
             observer: { delivery, attempt in
+                metrics.webhookAttempt(outcome: delivery.state == .pending ? "retrying" : delivery.state.rawValue)
                 logger.info("webhook attempt", metadata: [
                     "delivery_id": "\(delivery.id)", "job_id": "\(delivery.jobID)", "state": "\(delivery.state.rawValue)",
                     "status": "\(attempt.status.map(String.init) ?? "-")", "error": "\(attempt.error ?? "-")",
@@ -77,15 +82,20 @@ public final class GatewayApplication: Sendable {
         // lines and its event are queued to the durable store as one transaction.
         tracker = JobTracker(store: store, journal: journal, providers: providers, configuration: configuration, logger: logger, onTerminal: { job in
             let charged = job.billingStatus == .charged
-            let settled = ledger.settle(jobID: job.id, charged ? .charge : .release)
-            rateLimiter.finished(keyID: job.ownerKeyID)
-            let changes = [StateChange.job(job)] + (settled?.entries(charged ? .charge : .release, jobID: job.id, at: .now()) ?? []).map(StateChange.ledger)
+            var delivery: WebhookDelivery?
             if let url = job.webhookURL, let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? defaultSecret {
-                let delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
-                if outbox.insert(delivery, together: changes) { deliverer.deliver(storedID: delivery.id) }
-            } else {
-                _ = journal.enqueue(changes)
+                delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
             }
+            var inserted = false
+            func record(_ changes: [StateChange]) {
+                if let delivery { inserted = outbox.insert(delivery, together: changes) } else { _ = journal.enqueue(changes) }
+            }
+            let settled = ledger.settle(jobID: job.id, charged ? .charge : .release) { reservation in
+                record([.job(job)] + reservation.entries(charged ? .charge : .release, jobID: job.id, at: .now()).map(StateChange.ledger))
+            }
+            if settled == nil { record([.job(job)]) }
+            rateLimiter.finished(keyID: job.ownerKeyID)
+            if inserted, let delivery { deliverer.deliver(storedID: delivery.id) }
         })
         let generations = GenerationRoutes(
             keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
@@ -103,14 +113,16 @@ public final class GatewayApplication: Sendable {
         AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, journal: journal,
                     ledger: ledger, webhooks: deliverer, logger: logger)
             .register(on: &router)
-        let routes = router.handler
-        let handler: HTTPHandler = { request in
-            let requestID = RequestID.resolve(request.headers["x-request-id"])
-            var response = await routes(request)
-            response.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
-            return response
-        }
-        server = HTTPServer(configuration: Self.serverConfiguration(configuration.server), handler: handler, renderError: Self.renderError)
+        let serverReference = Mutex(WeakServer())
+        let observability = Observability(
+            metrics: metrics, settings: configuration.metrics, jobs: store, ledger: ledger, keys: keys, tracker: tracker,
+            outbox: outbox, stateStore: journal, openConnections: { serverReference.withLock { $0.server?.openConnectionCount ?? 0 } })
+        observability.register(on: &router)
+        let server = HTTPServer(
+            configuration: Self.serverConfiguration(configuration.server), handler: observability.instrument(router.handler, logger: logger),
+            renderError: Self.renderError)
+        serverReference.withLock { $0.server = server }
+        self.server = server
     }
 
     /// Binds and starts serving; returns the bound address (the real port when `listen` asked for 0).
@@ -187,6 +199,11 @@ public final class GatewayApplication: Sendable {
             headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
             maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace)
     }
+}
+
+/// The server, for gauges read at scrape time, without a reference cycle through its handler.
+struct WeakServer {
+    weak var server: HTTPServer?
 }
 
 /// Whether shutdown has begun (shared with the `/readyz` route).

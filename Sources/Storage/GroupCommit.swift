@@ -1,11 +1,21 @@
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Group commit: callers queue changes and wait; one writer at a time takes everything queued so
 /// far and writes it in one transaction, so N concurrent writers cost about one commit, not N.
 /// While a batch is being written, new changes collect for the next one. The writer runs on a
 /// serial queue and keeps going while there is work: a busy store costs no thread hand-off per
 /// transaction.
+///
+/// What is on disk is always a prefix of what was queued, in order: a batch that fails is tried
+/// again a few times (a backup holding a lock, a moment of I/O trouble) before anything after it
+/// is written, and if it still fails the store stops for good — every later write fails too, so
+/// no answer ever claims a change that sits behind a lost one. A restart reloads the prefix.
 final class GroupCommit: Sendable {
     typealias Write = @Sendable ([StateChange]) throws(StoreError) -> Void
 
@@ -34,9 +44,12 @@ final class GroupCommit: Sendable {
     private let state = Mutex(State())
     private let queue: DispatchQueue
     private let write: Write
+    /// Waits before the retries of a failed batch.
+    private let retryDelays: [Duration]
 
-    init(queue: DispatchQueue, write: @escaping Write) {
+    init(queue: DispatchQueue, retryDelays: [Duration] = [.milliseconds(50), .milliseconds(250), .seconds(1)], write: @escaping Write) {
         self.queue = queue
+        self.retryDelays = retryDelays
         self.write = write
     }
 
@@ -45,6 +58,7 @@ final class GroupCommit: Sendable {
             // After `close` (shutdown) a late change cannot be written: its waiter is told so, and
             // what it described is re-derived after the restart (polls, redeliveries).
             if state.closed { return (Self.closedTicket, false) }
+            if state.lastFailure != nil { return (Self.failedTicket, false) }
             guard !changes.isEmpty else { return (state.lastTicket, false) }
             state.lastTicket += 1
             state.pending.append(contentsOf: changes)
@@ -57,9 +71,11 @@ final class GroupCommit: Sendable {
     }
 
     static let closedTicket = UInt64.max
+    static let failedTicket = UInt64.max - 1
 
     func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
         if ticket.sequence == Self.closedTicket { throw StoreError("the state store is closed (the gateway is stopping)") }
+        if ticket.sequence == Self.failedTicket { throw failure ?? StoreError("the state store has failed") }
         do {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let outcome = state.withLock { state -> Result<Void, StoreError>? in
@@ -90,6 +106,13 @@ final class GroupCommit: Sendable {
 
     /// Changes written so far.
     var changesWritten: Int { state.withLock { $0.changesWritten } }
+
+    private static func sleep(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
 
     /// Waits for the queue to empty, then refuses further changes.
     func close() async {
@@ -125,24 +148,33 @@ final class GroupCommit: Sendable {
                 return
             }
             var outcome: StoreError?
-            do throws(StoreError) {
-                try write(next.batch)
-            } catch {
-                outcome = error
+            for delay in [Duration.zero] + retryDelays {
+                if delay > .zero { Self.sleep(delay) }
+                do throws(StoreError) {
+                    try write(next.batch)
+                    outcome = nil
+                    break
+                } catch {
+                    outcome = error
+                }
             }
             let ready = state.withLock { state -> [Waiter] in
                 state.batchesWritten += 1
                 state.changesWritten += next.batch.count
                 let first = state.completedThrough + 1
                 state.completedThrough = next.through
-                state.lastFailure = outcome
                 if let outcome {
-                    state.failures.append((first...next.through, outcome))
-                    if state.failures.count > 64 { state.failures.removeFirst() }
+                    // The store stops here: what is queued behind this batch is dropped and
+                    // fails, and so does everything queued from now on.
+                    state.lastFailure = outcome
+                    state.failures.append((first...state.lastTicket, outcome))
+                    state.completedThrough = state.lastTicket
+                    state.pending.removeAll()
                 }
                 var ready: [Waiter] = []
+                let through = state.completedThrough
                 state.waiters.removeAll { waiter in
-                    guard waiter.ticket <= next.through else { return false }
+                    guard waiter.ticket <= through else { return false }
                     ready.append(waiter)
                     return true
                 }

@@ -69,14 +69,14 @@ public final class WebhookDeliverer: Sendable {
     }
 
     /// Sends a delivery its caller already put in the outbox (together with other changes).
-    public func deliver(storedID id: String) { schedule(id, after: .zero) }
+    public func deliver(storedID id: String) { schedule(id, after: .zero, unlessScheduled: true) }
 
     /// Schedules every pending delivery (start-up recovery).
     public func resumePending() {
         let now = Timestamp.now()
         for delivery in outbox.deliveries(state: .pending) {
             let wait = max(.zero, Duration.milliseconds((delivery.nextAttemptAt ?? now).unixMilliseconds - now.unixMilliseconds))
-            schedule(delivery.id, after: wait)
+            schedule(delivery.id, after: wait, unlessScheduled: true)
         }
     }
 
@@ -107,14 +107,19 @@ public final class WebhookDeliverer: Sendable {
         try? await client.shutdown()
     }
 
-    private func schedule(_ id: String, after wait: Duration) {
-        let task = Task { [self] in
-            if wait > .zero {
-                do { try await Task.sleep(for: wait) } catch { return }
+    /// Schedules the next attempt of a delivery, replacing any scheduled one; with
+    /// `unlessScheduled`, a delivery that already has an attempt scheduled is left alone (so
+    /// recovery and the terminal transition never send the same event twice at once).
+    private func schedule(_ id: String, after wait: Duration, unlessScheduled: Bool = false) {
+        scheduled.withLock { scheduled in
+            if unlessScheduled, scheduled[id] != nil { return }
+            scheduled[id] = Task { [self] in
+                if wait > .zero {
+                    do { try await Task.sleep(for: wait) } catch { return }
+                }
+                await attempt(id)
             }
-            await attempt(id)
         }
-        scheduled.withLock { $0[id] = task }
     }
 
     // MARK: One attempt

@@ -286,15 +286,36 @@ struct SQLiteStateStoreTests {
 struct GroupCommitTests {
     struct Refused: Error {}
 
-    @Test func aFailedTransactionFailsItsWritersAndTheNextOneSucceeds() async throws {
+    @Test func aBatchThatFailsOnceIsTriedAgainBeforeAnythingAfterIt() async throws {
         let attempts = Counter()
-        let commits = GroupCommit(queue: DispatchQueue(label: "test")) { batch throws(StoreError) in
-            if attempts.increment() == 1 { throw StoreError("disk full") }
+        let written = Mutex<[[StateChange]]>([])
+        let commits = GroupCommit(queue: DispatchQueue(label: "test"), retryDelays: [.milliseconds(1), .milliseconds(1)]) { batch throws(StoreError) in
+            if attempts.increment() == 1 { throw StoreError("database is locked") }
+            written.withLock { $0.append(batch) }
         }
-        await #expect(throws: StoreError("disk full")) { try await commits.commitForTest([.jobDeleted(id: "a")]) }
-        #expect(commits.failure == StoreError("disk full"))
+        try await commits.commitForTest([.jobDeleted(id: "a")])
         try await commits.commitForTest([.jobDeleted(id: "b")])
+        #expect(written.withLock { $0 } == [[.jobDeleted(id: "a")], [.jobDeleted(id: "b")]])
         #expect(commits.failure == nil)
+        await commits.close()
+    }
+
+    @Test func aBatchThatKeepsFailingStopsTheStoreSoNothingLaterIsWritten() async throws {
+        let written = Mutex<[[StateChange]]>([])
+        let failing = Mutex(false)
+        let commits = GroupCommit(queue: DispatchQueue(label: "test"), retryDelays: [.milliseconds(1)]) { batch throws(StoreError) in
+            if failing.withLock({ $0 }) { throw StoreError("disk full") }
+            written.withLock { $0.append(batch) }
+        }
+        try await commits.commitForTest([.jobDeleted(id: "first")])
+        failing.withLock { $0 = true }
+        await #expect(throws: StoreError("disk full")) { try await commits.commitForTest([.jobDeleted(id: "lost")]) }
+        // The disk would work again, but anything written now would sit behind a lost change.
+        failing.withLock { $0 = false }
+        await #expect(throws: StoreError("disk full")) { try await commits.commitForTest([.jobDeleted(id: "after")]) }
+        await #expect(throws: StoreError("disk full")) { try await commits.waitUntilDurable(commits.enqueue([])) }
+        #expect(commits.failure == StoreError("disk full"))
+        #expect(written.withLock { $0 } == [[.jobDeleted(id: "first")]])
         await commits.close()
     }
 

@@ -85,6 +85,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.attempts = {}      # webhook-id -> number of attempts seen
         self.delivered = {}     # webhook-id -> (headers, body) of the accepted attempt
+        self.bodies = {}        # webhook-id -> every distinct body received under it
         self.bad_signatures = []
         verifier = Webhook(SECRET)
         receiver = self
@@ -100,6 +101,7 @@ class Receiver:
                     with receiver.lock:
                         receiver.bad_signatures.append((message_id, str(error)))
                 with receiver.lock:
+                    receiver.bodies.setdefault(message_id, set()).add(body)
                     count = receiver.attempts.get(message_id, 0) + 1
                     receiver.attempts[message_id] = count
                     refuse = count == 1 and int(hashlib.sha256(message_id.encode()).hexdigest(), 16) % 3 == 0
@@ -224,8 +226,9 @@ def read_database(state_dir):
     database = sqlite3.connect("file:%s/gateway.sqlite?mode=ro" % state_dir, uri=True, timeout=5)
     try:
         jobs = {row[0]: {"owner": row[1], "team": row[2], "cost": row[3], "billing": row[4], "status": row[5],
-                         "provider_job_id": row[6], "webhook_url": row[7]}
-                for row in database.execute("SELECT id, owner_key_id, team, cost_micros, billing_status, status, provider_job_id, webhook_url FROM jobs")}
+                         "provider_job_id": row[6], "webhook_url": row[7], "error_code": row[8]}
+                for row in database.execute("SELECT id, owner_key_id, team, cost_micros, billing_status, status, provider_job_id, "
+                                            "webhook_url, error_code FROM jobs")}
         entries = list(database.execute("SELECT job_id, kind, owner_kind, owner, period, window_start_ms, amount_micros FROM ledger_entries ORDER BY seq"))
         deliveries = {row[0]: row[1] for row in database.execute("SELECT id, state FROM webhook_deliveries")}
         return jobs, entries, deliveries
@@ -281,6 +284,8 @@ def check_database(label, state_dir, acknowledged, final=False):
               "%s vs %s" % (ledger_total, jobs_total))
         check(label + ": %s %s never over its limit" % (owner_kind, owner), Decimal(ledger_total) / MICROS <= limit,
               "%s > %s" % (Decimal(ledger_total) / MICROS, limit))
+    interrupted = [j for j in acknowledged if jobs.get(j, {}).get("error_code") == "submission_interrupted"]
+    check(label + ": no acknowledged job was taken for an interrupted submission", not interrupted, str(interrupted[:3]))
     if final:
         open_jobs = [j for j, job in jobs.items() if job["status"] not in ("completed", "failed", "cancelled")]
         check(label + ": no job is left open", not open_jobs, str(open_jobs[:3]))
@@ -288,7 +293,12 @@ def check_database(label, state_dir, acknowledged, final=False):
         wanted = [j for j, job in jobs.items() if job["webhook_url"]]
         undelivered = [j for j in wanted if deliveries.get("msg_" + j) != "delivered"]
         check(label + ": every webhook is recorded delivered", not undelivered, str(undelivered[:3]))
-    return jobs
+    totals = {}
+    for (owner_kind, owner) in LIMITS:
+        totals[(owner_kind, owner)] = (
+            sum(v for k, v in spent.items() if k[:2] == (owner_kind, owner)),
+            sum(v for k, v in reserved.items() if k[:2] == (owner_kind, owner)))
+    return jobs, totals
 
 
 # ---------------------------------------------------------------- the test
@@ -308,6 +318,7 @@ def main():
             return
         load = Load(processes.port, receiver.port)
         budget_refusals_after_restart = 0
+        exhausted_rounds = 0
         for round_number in range(1, rounds + 1):
             load.running.set()
             time.sleep(rng.uniform(0.2, 1.2))
@@ -316,9 +327,26 @@ def main():
             time.sleep(0.05)
             with load.lock:
                 acknowledged = dict(load.acknowledged)
-            check_database("round %d after kill -9" % round_number, state_dir, acknowledged)
+            _, on_disk = check_database("round %d after kill -9" % round_number, state_dir, acknowledged)
             if not check("round %d: the gateway restarts on the same state.dir" % round_number, processes.start_gateway()):
                 return
+            # The rebuilt budgets agree with the disk: spent can only have grown (jobs settling
+            # after the restart), spent + reserved only shrunk (releases), never more.
+            usage = request(processes.port, "GET", "/v1/usage", KEYS["k1"])[2] or {}
+            for budget in usage.get("budgets", []):
+                key = (budget["scope"], budget["id"])
+                disk_spent, disk_reserved = on_disk.get(key, (0, 0))
+                api_spent = int(Decimal(budget["spent_usd"]) * MICROS)
+                api_total = api_spent + int(Decimal(budget["reserved_usd"]) * MICROS)
+                check("round %d: %s %s rebuilt from disk (spent %d >= %d, spent+reserved %d <= %d)"
+                      % (round_number, key[0], key[1], api_spent, disk_spent, api_total, disk_spent + disk_reserved),
+                      api_spent >= disk_spent and api_total <= disk_spent + disk_reserved)
+            # What no longer fits is refused at once: the team's remaining money per the disk.
+            team_spent, team_reserved = on_disk[("team", "crash")]
+            if LIMITS[("team", "crash")] * MICROS - team_spent - team_reserved < 30_000:
+                status = request(processes.port, "POST", "/v1/generations", KEYS["k2"], {"model": "krea-2-medium", "prompt": "x"})[0]
+                check("round %d: the exhausted team budget refuses right after the restart" % round_number, status == 402, str(status))
+                exhausted_rounds += 1
             # Through the API: every acknowledged job is there for its owner.
             sample = rng.sample(sorted(acknowledged), min(25, len(acknowledged)))
             lost = [j for j in sample if request(processes.port, "GET", "/v1/generations/" + j, KEYS[acknowledged[j][0]])[0] != 200]
@@ -348,8 +376,9 @@ def main():
         status, _, body = request(processes.port, "POST", "/v1/generations", KEYS["k2"], {"model": "krea-2-medium", "prompt": "x"})
         check("after %d restarts the exhausted team budget still refuses (402)" % rounds, status == 402, "%s %s" % (status, body))
         check("budget refusals happened during the rounds", refused > 0, "none: the load never reached the budget")
+        check("the team budget ran out during the rounds and was checked after restarts", exhausted_rounds > 0)
         check("exit 0 on SIGTERM", processes.stop_gateway() == 0)
-        jobs = check_database("final, after SIGTERM", state_dir, acknowledged, final=True)
+        jobs, _ = check_database("final, after SIGTERM", state_dir, acknowledged, final=True)
 
         # Every event with a webhook_url reached the receiver, signed, with its stable id.
         wanted = {"msg_" + j for j, job in jobs.items() if job["webhook_url"]}
@@ -357,10 +386,12 @@ def main():
             delivered = dict(receiver.delivered)
             bad = list(receiver.bad_signatures)
             retried = sum(1 for count in receiver.attempts.values() if count > 1)
+            variants = [m for m, bodies in receiver.bodies.items() if len(bodies) > 1]
         missing = sorted(wanted - set(delivered))
         check("every webhook arrived (same webhook-id across restarts)", not missing, "%d missing, e.g. %s" % (len(missing), missing[:3]))
         check("every webhook signature verifies (standardwebhooks)", not bad, str(bad[:3]))
         check("some deliveries were retried (refused first attempts)", retried > 0)
+        check("one event per job: every attempt under an id carries the same body", not variants, str(variants[:3]))
         mismatched = [m for m, (_, body) in delivered.items() if json.loads(body)["data"]["id"] != m[len("msg_"):]]
         check("each event carries its own job", not mismatched, str(mismatched[:3]))
         print("%d rounds, %d jobs acknowledged, %d on disk, %d budget refusals (%d right after restarts), %d webhooks, %.1f s"

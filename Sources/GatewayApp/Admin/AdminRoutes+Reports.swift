@@ -79,11 +79,22 @@ extension AdminRoutes {
     func refund(_ request: HTTPRequest) async -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         guard let job = store.job(id: id) else { return .error(.notFound("no generation \(id)")) }
-        guard job.billingStatus == .charged, let charge = ledger.refund(jobID: id), let refunded = store.refunded(id: id) else {
+        var refunded: Job?
+        var ticket: StoreTicket?
+        if job.billingStatus == .charged {
+            // The job row and the refund lines are queued inside the ledger's critical section:
+            // the money a refund frees is on disk before anything that reuses it.
+            _ = ledger.refund(jobID: id) { charge in
+                refunded = store.refunded(id: id)
+                if let refunded {
+                    ticket = journal.enqueue([.job(refunded)] + charge.entries(.refund, jobID: id, at: .now()).map(StateChange.ledger))
+                }
+            }
+        }
+        guard let refunded else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "not_refundable", message: "generation \(id) has no charge to refund (billing_status \(job.billingStatus.rawValue))"))
         }
-        let changes = [StateChange.job(refunded)] + charge.entries(.refund, jobID: id, at: .now()).map(StateChange.ledger)
-        guard await GenerationRoutes.record(changes, in: journal, logger: logger) else {
+        guard await GenerationRoutes.wait(for: ticket, in: journal, logger: logger) else {
             return .error(GenerationRoutes.storageUnavailable)
         }
         return .json(200, refunded.jsonObject)

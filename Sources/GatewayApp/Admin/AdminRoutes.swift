@@ -57,8 +57,12 @@ struct AdminRoutes: Sendable {
     /// 401 without the master key; 403 `admin_only` for a client key (API.md §1).
     func authorize(_ request: HTTPRequest) -> APIError? {
         let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) { return nil }
-        if keys.authenticate(authorization: authorization) != nil {
+        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) {
+            RequestLog.current?.keyID = "admin"
+            return nil
+        }
+        if let key = keys.authenticate(authorization: authorization) {
+            RequestLog.current?.keyID = key.id
             return APIError(status: 403, kind: .permission, code: "admin_only", message: "this route takes the master key")
         }
         return APIError(status: 401, kind: .authentication, code: "invalid_api_key", message: "missing or invalid master key")

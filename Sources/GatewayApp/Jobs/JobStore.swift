@@ -156,6 +156,36 @@ public final class JobStore: Sendable {
         }
     }
 
+    /// Money held and spent by (key, team, model), and job counts by status, over every job kept
+    /// (for `/metrics`), computed under the lock without copying the jobs.
+    struct Totals: Sendable {
+        struct Group: Hashable, Sendable {
+            var key: String
+            var team: String
+            var model: String
+        }
+
+        var byStatus: [JobStatus: Int] = [:]
+        var spent: [Group: Money] = [:]
+        var reserved: [Group: Money] = [:]
+    }
+
+    var totals: Totals {
+        state.withLock { state in
+            var totals = Totals()
+            for job in state.jobs.values {
+                totals.byStatus[job.status, default: 0] += 1
+                let group = Totals.Group(key: job.ownerKeyID, team: job.team ?? "", model: job.model)
+                switch job.billingStatus {
+                case .charged: totals.spent[group, default: .zero] += job.cost
+                case .reserved: totals.reserved[group, default: .zero] += job.cost
+                case .released: _ = totals.spent[group, default: .zero]
+                }
+            }
+            return totals
+        }
+    }
+
     /// Ids of every non-terminal job.
     public var openJobIDs: [String] {
         state.withLock { state in state.jobs.values.filter { !$0.status.isTerminal }.map(\.id) }

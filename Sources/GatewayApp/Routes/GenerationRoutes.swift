@@ -35,8 +35,13 @@ struct GenerationRoutes: Sendable {
 
     func caller(_ request: HTTPRequest) -> Caller? {
         let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) { return .master }
-        return keys.authenticate(authorization: authorization).map(Caller.key)
+        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) {
+            RequestLog.current?.keyID = "admin"
+            return .master
+        }
+        let key = keys.authenticate(authorization: authorization)
+        if let key { RequestLog.current?.keyID = key.id }
+        return key.map(Caller.key)
     }
 
     func requireKey(_ request: HTTPRequest) -> Result<AuthenticatedKey, APIError> {
@@ -150,15 +155,17 @@ struct GenerationRoutes: Sendable {
                 _ = journal.enqueue([.job(submitted)])
                 tracker.apply(snapshot, to: job.id)
                 let current = store.job(id: job.id) ?? submitted
+                // The job exists at the provider now: follow it whatever happens to the disk.
+                if !current.status.isTerminal { tracker.track(current) }
                 // A 202 means the provider's job id is on disk too: after a crash the job is
-                // polled to its end instead of being guessed at.
+                // polled to its end instead of being guessed at. (What is on disk is a prefix of
+                // what was queued, so waiting for everything queued so far covers this job.)
                 do throws(StoreError) {
                     try await journal.commit([])
                 } catch {
                     logger.error("state store write failed after submission", metadata: ["job_id": "\(job.id)", "error": "\(error)"])
                     return .error(Self.storageUnavailable)
                 }
-                if !current.status.isTerminal { tracker.track(current) }
                 var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Gateway-Cost-USD": price.apiString]
                 headers.add(name: "X-Generation-Id", value: job.id)
                 if let remaining = budgets.map({ ledger.standing(of: $0, at: now).remaining }).min() {
@@ -167,11 +174,13 @@ struct GenerationRoutes: Sendable {
                 return .json(current.status.isTerminal ? 200 : 202, current.jsonObject, headers: headers)
             } catch {
                 // Refused at submission: released at once, and the client never saw the id.
-                let released = ledger.settle(jobID: job.id, .release)
+                var ticket: StoreTicket?
+                let released = ledger.settle(jobID: job.id, .release) { reservation in
+                    ticket = journal.enqueue([.jobDeleted(id: job.id)] + reservation.entries(.release, jobID: job.id, at: .now()).map(StateChange.ledger))
+                }
                 store.remove(id: job.id)
-                let recorded = await Self.record(
-                    [.jobDeleted(id: job.id)] + (released?.entries(.release, jobID: job.id, at: .now()) ?? []).map(StateChange.ledger),
-                    in: journal, logger: logger)
+                if released == nil { ticket = journal.enqueue([.jobDeleted(id: job.id)]) }
+                let recorded = await Self.wait(for: ticket, in: journal, logger: logger)
                 logger.warning("submission failed", metadata: [
                     "provider": "\(target.model.provider)", "model": "\(target.model.name)", "error": "\(error.kind.rawValue)",
                     "http_status": "\(error.httpStatus.map(String.init) ?? "-")"])
@@ -190,8 +199,13 @@ struct GenerationRoutes: Sendable {
 
     /// Commits changes; logs and returns false when the store fails.
     static func record(_ changes: [StateChange], in journal: any StateStore, logger: Logger) async -> Bool {
+        await wait(for: journal.enqueue(changes), in: journal, logger: logger)
+    }
+
+    /// Waits until a queued change is durable; logs and returns false when the store fails.
+    static func wait(for ticket: StoreTicket?, in journal: any StateStore, logger: Logger) async -> Bool {
         do throws(StoreError) {
-            try await journal.commit(changes)
+            try await journal.waitUntilDurable(ticket ?? journal.enqueue([]))
             return true
         } catch {
             logger.error("state store write failed", metadata: ["error": "\(error)"])

@@ -164,11 +164,14 @@ public final class Ledger: Sendable {
     }
 
     /// Ends a job's reservation and returns it, or `nil` when there was none (already settled, or
-    /// never reserved): a second settlement changes nothing.
+    /// never reserved): a second settlement changes nothing. `record` runs inside the critical
+    /// section with the reservation being settled, so a durable record of a release is queued
+    /// before any reservation that could use the money it frees.
     @discardableResult
-    public func settle(jobID: String, _ settlement: Settlement) -> Reservation? {
+    public func settle(jobID: String, _ settlement: Settlement, record: (Reservation) -> Void = { _ in }) -> Reservation? {
         state.withLock { state in
             guard let reservation = state.reservations.removeValue(forKey: jobID) else { return nil }
+            record(reservation)
             for (owner, window) in reservation.accounts {
                 let account = Account(owner: owner, window: window)
                 state.totals[account, default: Totals()].reserved -= reservation.amount
@@ -180,10 +183,11 @@ public final class Ledger: Sendable {
     }
 
     /// Reverses a job's charge (operator correction). Returns what was refunded, or `nil` when the
-    /// job has no charge to refund.
-    public func refund(jobID: String) -> Reservation? {
+    /// job has no charge to refund. `record` runs inside the critical section (see `settle`).
+    public func refund(jobID: String, record: (Reservation) -> Void = { _ in }) -> Reservation? {
         state.withLock { state in
             guard let charge = state.charges.removeValue(forKey: jobID) else { return nil }
+            record(charge)
             for (owner, window) in charge.accounts {
                 state.totals[Account(owner: owner, window: window), default: Totals()].spent -= charge.amount
             }

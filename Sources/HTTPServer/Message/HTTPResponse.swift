@@ -7,6 +7,9 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaders
     /// The whole body.
     public var body: [UInt8]
+    /// The route pattern that produced this answer (`/v1/generations/{id}`), set by `Router`;
+    /// `nil` for 404/405 and errors of the server itself. Never sent.
+    public var route: String?
 
     /// Creates a response.
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {

@@ -39,7 +39,13 @@ public struct Router: Sendable {
     public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: true)
         routes.removeAll { $0.method == method && $0.segments == segments }
-        routes.append(Route(method: method, segments: segments, handler: handler))
+        // Every answer names the pattern that produced it (for metrics and logs; never sent).
+        let name = "/" + segments.joined(separator: "/")
+        routes.append(Route(method: method, segments: segments, handler: { request in
+            var response = await handler(request)
+            response.route = name
+            return response
+        }))
         root = nil
     }
 

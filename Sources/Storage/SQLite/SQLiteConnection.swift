@@ -39,6 +39,11 @@ final class SQLiteConnection: @unchecked Sendable {
             throw StoreError("cannot open the state database \(path): \(message)")
         }
         self.handle = handle
+        // SQLite quietly opens a file it may not write read-only: that is no store.
+        if sqlite_nio_sqlite3_db_readonly(handle, "main") == 1 {
+            close()
+            throw StoreError("the state database \(path) is read-only for this process")
+        }
         // A backup (`sqlite3 .backup`) may hold a lock for a moment: wait for it rather than fail.
         sqlite_nio_sqlite3_busy_timeout(handle, 5_000)
     }
@@ -94,6 +99,7 @@ final class SQLiteConnection: @unchecked Sendable {
             switch value {
             case .integer(let number): status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
             case .text(let text): status = sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            case .blob(let bytes) where bytes.isEmpty: status = sqlite_nio_sqlite3_bind_zeroblob(statement, index, 0)
             case .blob(let bytes):
                 status = bytes.withUnsafeBytes { sqlite_nio_sqlite3_bind_blob64(statement, index, $0.baseAddress, UInt64($0.count), transient) }
             case .null: status = sqlite_nio_sqlite3_bind_null(statement, index)

@@ -1,0 +1,95 @@
+import CoreMetrics
+import GatewayCore
+import Prometheus
+import Synchronization
+
+/// The gateway's metrics (CONFIG.md `metrics`, API.md §8): counters and histograms recorded as
+/// things happen through swift-metrics, gauges computed from the working set when `/metrics` is
+/// scraped, all kept in this application's own Prometheus registry (no process-global state,
+/// so several gateways in one process — tests — do not mix).
+final class GatewayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let counters = Mutex<[String: CoreMetrics.Counter]>([:])
+    private let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+    private let gauges = Mutex<[String: CoreMetrics.Gauge]>([:])
+
+    init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+            .seconds(5), .seconds(10), .seconds(30),
+        ]
+        self.factory = factory
+    }
+
+    // MARK: Recorded as it happens
+
+    /// One answered request: by route pattern (never the raw path), method and status.
+    func request(route: String, method: String, status: Int, duration: Duration) {
+        counter("gateway_http_requests_total", [("route", route), ("method", method), ("status", String(status))]).increment()
+        timer("gateway_http_request_duration_seconds", [("route", route), ("method", method)]).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One call to a provider: `outcome` is `ok` or the failure kind.
+    func upstreamCall(provider: String, operation: String, outcome: String, duration: Duration) {
+        counter("gateway_upstream_requests_total", [("provider", provider), ("operation", operation), ("outcome", outcome)]).increment()
+        timer("gateway_upstream_request_duration_seconds", [("provider", provider), ("operation", operation)]).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// One webhook attempt: `delivered`, `retrying` (will be tried again) or `failed` (given up).
+    func webhookAttempt(outcome: String) {
+        counter("gateway_webhook_attempts_total", [("outcome", outcome)]).increment()
+    }
+
+    // MARK: Computed when scraped
+
+    /// Sets a gauge to a value (at scrape time).
+    func set(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        gauge(name, labels).record(value)
+    }
+
+    /// The Prometheus text exposition of everything.
+    func exposition() -> String { registry.emitToString() }
+
+    // MARK: Handles, created once per label set
+
+    private func counter(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Counter {
+        let key = Self.key(name, labels)
+        return counters.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    private func timer(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Timer {
+        let key = Self.key(name, labels)
+        return timers.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = CoreMetrics.Timer(label: name, dimensions: labels, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Gauge {
+        let key = Self.key(name, labels)
+        return gauges.withLock { cache in
+            if let found = cache[key] { return found }
+            let made = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            cache[key] = made
+            return made
+        }
+    }
+
+    private static func key(_ name: String, _ labels: [(String, String)]) -> String {
+        labels.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
