@@ -23,6 +23,7 @@ public final class GatewayApplication: Sendable {
     let rateLimiter: RateLimiter
     let outbox: JournaledOutbox
     let metrics: GatewayMetrics
+    let reloader: ConfigReloader
     let logger: Logger
     private let server: HTTPServer
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
@@ -45,9 +46,9 @@ public final class GatewayApplication: Sendable {
         let metrics = GatewayMetrics()
         self.metrics = metrics
         let providers = unmetered.mapValues { MeteredProvider(inner: $0, metrics: metrics) as any ImageProvider }
-        let models: ModelTable
+        let models: LiveModels
         do {
-            models = try ModelTable(configuration: configuration, providers: providers)
+            models = LiveModels(try ModelTable(configuration: configuration, providers: providers))
         } catch {
             throw StartupError(description: error.description)
         }
@@ -110,8 +111,10 @@ public final class GatewayApplication: Sendable {
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
-        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, modelNames: Set(models.names), store: store, journal: journal,
-                    ledger: ledger, webhooks: deliverer, logger: logger)
+        let reloader = ConfigReloader(configuration: configuration, models: models, keys: keys, tracker: tracker, metrics: metrics, logger: logger)
+        self.reloader = reloader
+        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, models: models, store: store, journal: journal,
+                    ledger: ledger, webhooks: deliverer, reloader: reloader, logger: logger)
             .register(on: &router)
         let serverReference = Mutex(WeakServer())
         let observability = Observability(
@@ -131,6 +134,17 @@ public final class GatewayApplication: Sendable {
         let address = try server.start()
         logger.info("listening", metadata: ["address": "\(address)", "port": "\(address.port)"])
         return address
+    }
+
+    /// Lets `reload()` and `POST /admin/reload` re-read the configuration from `source`.
+    public func enableReload(_ source: ReloadSource) { reloader.enable(source) }
+
+    /// Re-reads the configuration (SIGHUP): true when it was applied, false when it was refused
+    /// (the errors are logged and the running configuration stays).
+    @discardableResult
+    public func reload() -> Bool {
+        if case .success = reloader.reload() { return true }
+        return false
     }
 
     /// Graceful shutdown (API.md §10): stop accepting, finish in-flight requests within

@@ -53,7 +53,7 @@ struct Demo: AsyncParsableCommand {
             for stop in simulators { await stop() }
             return
         }
-        try await serve(configuration, logger: logger) {
+        try await serve(configuration, path: config, logger: logger) {
             for stop in simulators { await stop() }
         }
     }

@@ -18,12 +18,13 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadOrExit(options.config)
-        try await serve(configuration, logger: makeLogger(configuration.logging))
+        try await serve(configuration, path: options.config, logger: makeLogger(configuration.logging))
     }
 }
 
-/// Runs the gateway until SIGTERM or SIGINT, then drains and returns (exit status 0).
-func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown: () async -> Void = {}) async throws {
+/// Runs the gateway until SIGTERM or SIGINT, then drains and returns (exit status 0). SIGHUP
+/// re-reads the configuration at `path` (as `POST /admin/reload` does).
+func serve(_ configuration: GatewayConfiguration, path: String, logger: Logger, beforeShutdown: () async -> Void = {}) async throws {
     // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
     signal(SIGPIPE, SIG_IGN)
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
@@ -44,8 +45,18 @@ func serve(_ configuration: GatewayConfiguration, logger: Logger, beforeShutdown
         try? await client.shutdown()
         throw ExitCode(1)
     }
-    let signal = await Signals.first(of: [SIGTERM, SIGINT])
-    logger.info("signal received", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+    application.enableReload(ReloadSource(
+        load: { try ConfigLoader.load(path: path, environment: Environment.current) },
+        makeProviders: { ProviderRegistry.makeProviders($0, client: client) }))
+    for await signal in Signals.stream(of: [SIGTERM, SIGINT, SIGHUP]) {
+        if signal == SIGHUP {
+            logger.info("signal received", metadata: ["signal": "SIGHUP"])
+            application.reload()
+            continue
+        }
+        logger.info("signal received", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+        break
+    }
     await application.shutdown()
     await beforeShutdown()
     try? await client.shutdown()
@@ -111,42 +122,46 @@ enum Environment {
 
 /// Waits for a signal through Dispatch (the default action is disabled first).
 enum Signals {
+    /// The first of `signals` to arrive.
     static func first(of signals: [Int32]) async -> Int32 {
-        await withCheckedContinuation { continuation in
+        for await signal in stream(of: signals) { return signal }
+        return signals.first ?? SIGTERM
+    }
+
+    /// Every arrival of any of `signals` (their default actions are disabled while listening).
+    static func stream(of signals: [Int32]) -> AsyncStream<Int32> {
+        AsyncStream { continuation in
             let queue = DispatchQueue(label: "krea-gateway.signals")
-            let once = SignalOnce(continuation)
+            let listener = SignalListener(continuation)
             for number in signals {
                 Glibc.signal(number, SIG_IGN)
-                once.listen(to: number, on: queue)
+                listener.listen(to: number, on: queue)
             }
+            continuation.onTermination = { _ in listener.cancel() }
         }
     }
 }
 
-/// Resumes the continuation for the first signal only, and keeps the sources alive.
-final class SignalOnce: Sendable {
-    private struct State: ~Copyable {
-        var continuation: CheckedContinuation<Int32, Never>?
-        var sources: [any DispatchSourceSignal] = []
-    }
+/// Keeps the signal sources alive while the stream is consumed.
+final class SignalListener: Sendable {
+    private let continuation: AsyncStream<Int32>.Continuation
+    private let sources = Mutex<[any DispatchSourceSignal]>([])
 
-    private let state: Mutex<State>
-
-    init(_ continuation: CheckedContinuation<Int32, Never>) { state = Mutex(State(continuation: continuation)) }
+    init(_ continuation: AsyncStream<Int32>.Continuation) { self.continuation = continuation }
 
     func listen(to number: Int32, on queue: DispatchQueue) {
-        state.withLock { state in
+        sources.withLock { sources in
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [self] in fire(number) }
+            source.setEventHandler { [continuation] in continuation.yield(number) }
             source.resume()
-            state.sources.append(source)
+            sources.append(source)
         }
     }
 
-    private func fire(_ number: Int32) {
-        state.withLock { state in
-            state.continuation?.resume(returning: number)
-            state.continuation = nil
+    func cancel() {
+        sources.withLock { sources in
+            for source in sources { source.cancel() }
+            sources.removeAll()
         }
     }
 }

@@ -10,11 +10,12 @@ import Webhooks
 struct AdminRoutes: Sendable {
     let keys: KeyRing
     let masterKey: String
-    let modelNames: Set<String>
+    let models: LiveModels
     let store: JobStore
     let journal: any StateStore
     let ledger: Ledger
     let webhooks: WebhookDeliverer
+    let reloader: ConfigReloader
     let logger: Logger
 
     func register(on router: inout Router) {
@@ -39,6 +40,7 @@ struct AdminRoutes: Sendable {
         router.add("POST", "/admin/generations/{id}/refund", guarded { await refund($0) })
         router.add("GET", "/admin/webhook-deliveries", guarded { deliveries($0) })
         router.add("POST", "/admin/webhook-deliveries/{id}/retry", guarded { retryDelivery($0) })
+        router.add("POST", "/admin/reload", guarded { [reloader] _ in reloader.respond() })
     }
 
     /// Makes an admin change durable before it is answered; undoes it in memory when the store
@@ -148,7 +150,8 @@ struct AdminRoutes: Sendable {
 
     private func checkedModels(_ body: AdminBody) throws(APIError) -> [String]? {
         guard let models = try body.strings("models") else { return nil }
-        for model in models where !modelNames.contains(model) {
+        let known = Set(self.models.current.names)
+        for model in models where !known.contains(model) {
             throw APIError.parameter(.invalid, "models", "\(model) is not a model or alias")
         }
         return models

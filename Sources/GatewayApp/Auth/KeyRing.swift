@@ -36,23 +36,60 @@ public final class KeyRing: Sendable {
 
     /// The keys and teams declared in the configuration.
     public init(configuration: GatewayConfiguration) {
+        _ = try? replaceConfigured(from: configuration)
+    }
+
+    /// Swaps in the keys and teams of a (reloaded) configuration, atomically: the old config
+    /// entries go, admin-created ones stay. Refused — nothing changes — when the file would take
+    /// an admin-created key's id or token, or an admin-created team's name, or drop a team that
+    /// admin-created keys belong to; the reasons are thrown.
+    func replaceConfigured(from configuration: GatewayConfiguration) throws(ConflictList) {
         let now = Timestamp.now()
-        state.withLock { state in
-            for team in configuration.teams {
-                state.teams[team.name] = TeamRecord(name: team.name, budget: team.budget, createdAt: now, source: .config)
-            }
-            for key in configuration.keys {
-                let hex: String
-                switch key.credential {
-                case .plaintext(let secret): hex = Self.sha256Hex(secret.value)
-                case .sha256(let digest): hex = digest.lowercased()
-                }
-                state.keys[key.id] = KeyRecord(
-                    id: key.id, name: key.name, team: key.team, sha256Hex: hex, budget: key.budget, models: key.models,
-                    rpm: key.rpm, maxConcurrent: key.maxConcurrent, webhookSecret: key.webhookSecret, createdAt: now, source: .config)
-                state.idByHash[hex] = key.id
-            }
+        var teams: [String: TeamRecord] = [:]
+        for team in configuration.teams {
+            teams[team.name] = TeamRecord(name: team.name, budget: team.budget, createdAt: now, source: .config)
         }
+        var keys: [String: KeyRecord] = [:]
+        for key in configuration.keys {
+            let hex: String
+            switch key.credential {
+            case .plaintext(let secret): hex = Self.sha256Hex(secret.value)
+            case .sha256(let digest): hex = digest.lowercased()
+            }
+            keys[key.id] = KeyRecord(
+                id: key.id, name: key.name, team: key.team, sha256Hex: hex, budget: key.budget, models: key.models,
+                rpm: key.rpm, maxConcurrent: key.maxConcurrent, webhookSecret: key.webhookSecret, createdAt: now, source: .config)
+        }
+        try state.withLock { (state: inout State) throws(ConflictList) in
+            var conflicts: [String] = []
+            let adminKeys = state.keys.values.filter { $0.source == .admin }
+            let adminTeams = state.teams.values.filter { $0.source == .admin }
+            for key in adminKeys {
+                if keys[key.id] != nil { conflicts.append("keys: id \(key.id) is an admin-created key") }
+                if keys.values.contains(where: { $0.sha256Hex == key.sha256Hex }) { conflicts.append("keys: a key's token is admin-created key \(key.id)'s") }
+                if let team = key.team, key.revokedAt == nil, teams[team] == nil, !adminTeams.contains(where: { $0.name == team }) {
+                    conflicts.append("teams: \(team) is used by admin-created key \(key.id)")
+                }
+            }
+            for team in adminTeams where teams[team.name] != nil { conflicts.append("teams: \(team.name) is an admin-created team") }
+            guard conflicts.isEmpty else { throw ConflictList(conflicts: conflicts.sorted()) }
+            // Keep when a config entry was first seen, so `created_at` does not move on reload.
+            for id in Array(keys.keys) {
+                if let old = state.keys[id], old.source == .config { keys[id]?.createdAt = old.createdAt }
+            }
+            for name in Array(teams.keys) {
+                if let old = state.teams[name], old.source == .config { teams[name]?.createdAt = old.createdAt }
+            }
+            state.keys = state.keys.filter { $0.value.source == .admin }.merging(keys) { _, new in new }
+            state.teams = state.teams.filter { $0.value.source == .admin }.merging(teams) { _, new in new }
+            state.idByHash = Dictionary(state.keys.values.map { ($0.sha256Hex, $0.id) }, uniquingKeysWith: { first, _ in first })
+        }
+    }
+
+    /// Why a reloaded configuration's keys or teams cannot be taken.
+    struct ConflictList: Error, CustomStringConvertible {
+        let conflicts: [String]
+        var description: String { conflicts.joined(separator: "; ") }
     }
 
     /// Puts back admin-created keys and teams read from the durable store (start-up). An entry

@@ -16,8 +16,13 @@ public final class JobTracker: Sendable {
 
     private let store: JobStore
     private let journal: any StateStore
-    private let providers: [String: any ImageProvider]
-    private let pollIntervals: [String: Duration]
+    private struct Upstreams {
+        var providers: [String: any ImageProvider]
+        var pollIntervals: [String: Duration]
+    }
+
+    /// Swapped by a config reload; a provider the new config drops stays for the jobs it has.
+    private let upstreams: Mutex<Upstreams>
     private let maxAge: Duration
     private let fetchPermits: AsyncSemaphore
     private let logger: Logger
@@ -28,12 +33,21 @@ public final class JobTracker: Sendable {
          maxConcurrentFetches: Int = 64, logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
         self.store = store
         self.journal = journal
-        self.providers = providers
-        self.pollIntervals = Dictionary(uniqueKeysWithValues: configuration.providers.map { ($0.name, $0.pollInterval) })
+        self.upstreams = Mutex(Upstreams(
+            providers: providers, pollIntervals: Dictionary(uniqueKeysWithValues: configuration.providers.map { ($0.name, $0.pollInterval) })))
         self.maxAge = configuration.jobs.maxAge
         self.fetchPermits = AsyncSemaphore(permits: maxConcurrentFetches)
         self.logger = logger
         self.onTerminal = onTerminal
+    }
+
+    /// Uses the providers of a reloaded configuration from now on (polls in flight finish with
+    /// the adapter they started with).
+    func replaceProviders(_ providers: [String: any ImageProvider], configuration: GatewayConfiguration) {
+        upstreams.withLock { upstreams in
+            upstreams.providers.merge(providers) { _, new in new }
+            for provider in configuration.providers { upstreams.pollIntervals[provider.name] = provider.pollInterval }
+        }
     }
 
     /// Starts following a submitted job.
@@ -86,7 +100,7 @@ public final class JobTracker: Sendable {
     }
 
     private func poll(jobID: String, provider: String, createdAt: Timestamp) async {
-        var interval = pollIntervals[provider] ?? .seconds(3)
+        var interval = upstreams.withLock { $0.pollIntervals[provider] } ?? .seconds(3)
         let deadline = createdAt.adding(maxAge)
         var notFound = 0
         while !Task.isCancelled {
@@ -125,7 +139,7 @@ public final class JobTracker: Sendable {
     private enum FetchOutcome { case finished, pending, notFound, failedToRead }
 
     private func fetchAndApply(_ job: Job) async -> FetchOutcome {
-        guard let provider = providers[job.provider], let providerJobID = job.providerJobID else { return .failedToRead }
+        guard let provider = upstreams.withLock({ $0.providers[job.provider] }), let providerJobID = job.providerJobID else { return .failedToRead }
         await fetchPermits.acquire()
         defer { fetchPermits.release() }
         do {

@@ -9,7 +9,7 @@ import Webhooks
 struct GenerationRoutes: Sendable {
     let keys: KeyRing
     let masterKey: String
-    let models: ModelTable
+    let models: LiveModels
     let store: JobStore
     let journal: any StateStore
     let tracker: JobTracker

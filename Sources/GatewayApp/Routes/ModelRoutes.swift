@@ -4,7 +4,7 @@ import HTTPServer
 /// `GET /v1/models` (API.md §3): the models and aliases this key may use, with provider,
 /// supported values and fields, and price rules.
 struct ModelRoutes: Sendable {
-    let models: ModelTable
+    let models: LiveModels
     let generations: GenerationRoutes
 
     func register(on router: inout Router) {
@@ -19,9 +19,10 @@ struct ModelRoutes: Sendable {
         case .key(let key): allowed = key.allowedModels
         }
         var entries: [String] = []
-        for name in models.names where allowed == nil || allowed!.contains(name) {
-            guard let targets = models.resolve(name), let first = targets.first else { continue }
-            entries.append(Self.entry(name: name, isAlias: models.aliasNames.contains(name), targets: targets, first: first))
+        let table = models.current
+        for name in table.names where allowed == nil || allowed!.contains(name) {
+            guard let targets = table.resolve(name), let first = targets.first else { continue }
+            entries.append(Self.entry(name: name, isAlias: table.aliasNames.contains(name), targets: targets, first: first))
         }
         return .json(200, "{\"object\":\"list\",\"data\":[" + entries.joined(separator: ",") + "]}")
     }

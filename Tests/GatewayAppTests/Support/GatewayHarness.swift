@@ -27,6 +27,8 @@ final class GatewayHarness: Sendable {
     /// The running gateway (a new one after `restart()`).
     var application: GatewayApplication { current.withLock { $0 } }
     let configuration: GatewayConfiguration
+    /// The YAML the gateway was started with.
+    let yaml: String
     let logger: Logger
     let client: HTTPClient
     let providerClient: HTTPClient
@@ -94,6 +96,7 @@ final class GatewayHarness: Sendable {
             logger = Logger(label: "krea-gateway") { label in JSONLogHandler(label: label, level: .info, sink: logSink) }
         }
         self.configuration = configuration
+        self.yaml = yaml
         self.logger = logger
         let providers = ProviderRegistry.makeProviders(configuration, client: providerClient)
         let application: GatewayApplication

@@ -1,0 +1,152 @@
+"""Operations against the real binary: /metrics read by `prometheus_client`'s own parser, and a
+config reload by SIGHUP (a good file applies, a broken one changes nothing).
+
+Runs `krea-gateway demo` on a copy of config/demo.yaml with free loopback ports.
+Run: python3 ops_peer.py BINARY   (prints 'N passed, N failed', exits 1 on a failure)"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEY = "kgw_demo_0123456789abcdef0123456789abcdef"
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, condition, detail=""):
+    results["passed" if condition else "failed"] += 1
+    print(("ok   " if condition else "FAIL ") + name + ("" if condition else " " + detail), flush=True)
+    return condition
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(port, method, path, body=None, key=KEY):
+    request = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method,
+                                     data=json.dumps(body).encode() if body is not None else None)
+    if key:
+        request.add_header("Authorization", "Bearer " + key)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def scrape(port):
+    status, headers, text = call(port, "GET", "/metrics", key=None)
+    samples = {}
+    for family in text_string_to_metric_families(text):   # raises on anything that is not the exposition format
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return status, headers, samples
+
+
+def sample(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def medium_price(port):
+    _, _, text = call(port, "GET", "/v1/models")
+    for model in json.loads(text)["data"]:
+        if model["id"] == "krea-2-medium":
+            return model["pricing"]["base_usd"]
+    return None
+
+
+def main():
+    binary = sys.argv[1]
+    workspace = tempfile.mkdtemp(prefix="kgw-ops-")
+    port, krea, evolink = free_port(), free_port(), free_port()
+    config = os.path.join(workspace, "gateway.yaml")
+    original = open(os.path.join(HERE, "..", "..", "config", "demo.yaml")).read()
+    original = original.replace("127.0.0.1:9101", "127.0.0.1:%d" % krea).replace("127.0.0.1:9102", "127.0.0.1:%d" % evolink)
+    open(config, "w").write(original)
+    log = []
+    gateway = subprocess.Popen([binary, "demo", "--config", config, "--step-seconds", "0.05"],
+                               env=dict(os.environ, GATEWAY_LISTEN="127.0.0.1:%d" % port),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    threading.Thread(target=lambda: [log.append(line) for line in gateway.stderr], daemon=True).start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any("listening" in line for line in log):
+            time.sleep(0.05)
+        if not check("the gateway starts", any("listening" in line for line in log), "".join(log[-5:])):
+            return
+
+        status, headers, before = scrape(port)
+        check("/metrics answers 200 in the text exposition format", status == 200
+              and headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"), str(headers))
+        ids = []
+        for _ in range(2):
+            status, _, text = call(port, "POST", "/v1/generations", {"model": "krea-2-medium", "prompt": "a lighthouse"})
+            ids.append(json.loads(text)["id"])
+        for job in ids:
+            for _ in range(100):
+                if json.loads(call(port, "GET", "/v1/generations/" + job)[2])["status"] == "completed":
+                    break
+                time.sleep(0.05)
+        _, _, after = scrape(port)
+        posted = dict(route="/v1/generations", method="POST", status="202")
+        check("the request counter moved by the two submissions",
+              sample(after, "gateway_http_requests_total", **posted) - sample(before, "gateway_http_requests_total", **posted) == 2)
+        check("upstream submissions are counted by provider and outcome",
+              sample(after, "gateway_upstream_requests_total", provider="krea", operation="submit", outcome="ok") >= 2)
+        check("the latency histogram has the requests",
+              sample(after, "gateway_http_request_duration_seconds_count", route="/v1/generations", method="POST") >= 2)
+        usage = json.loads(call(port, "GET", "/v1/usage")[2])
+        key_budget = next(b for b in usage["budgets"] if b["scope"] == "key")
+        check("budget spend in /metrics equals the ledger's (/v1/usage)",
+              abs(sample(after, "gateway_budget_spent_usd", scope="key", id=key_budget["id"], period=key_budget["period"])
+                  - float(key_budget["spent_usd"])) < 1e-9, "%s vs %s" % (after, key_budget))
+        check("jobs by status", sample(after, "gateway_jobs", status="completed") >= 2)
+
+        # SIGHUP with a changed price: applied, new requests pay it.
+        open(config, "w").write(original.replace('base_usd: "0.030"', 'base_usd: "0.045"', 1))
+        gateway.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and medium_price(port) != "0.045":
+            time.sleep(0.05)
+        check("SIGHUP applies a changed price", medium_price(port) == "0.045")
+        status, headers, _ = call(port, "POST", "/v1/generations", {"model": "krea-2-medium", "prompt": "x"})
+        check("a new submission is priced at the reloaded price", headers.get("X-Gateway-Cost-USD") == "0.045", str(headers))
+
+        # SIGHUP with a broken file: refused, logged, nothing changes, the process lives on.
+        open(config, "w").write(original.replace('base_usd: "0.030"', 'base_usd: "free"', 1))
+        gateway.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any("reload refused" in line for line in log):
+            time.sleep(0.05)
+        check("a broken file is refused and the errors are logged",
+              any("reload refused" in line and "base_usd" in line for line in log), "".join(log[-3:]))
+        check("the running configuration stays", gateway.poll() is None and medium_price(port) == "0.045")
+        gateway.send_signal(signal.SIGTERM)
+        check("SIGTERM still stops it cleanly (exit 0)", gateway.wait(timeout=30) == 0)
+    finally:
+        if gateway.poll() is None:
+            gateway.kill()
+            gateway.wait()
+        shutil.rmtree(workspace, ignore_errors=True)
+        print("%d passed, %d failed" % (results["passed"], results["failed"]))
+    sys.exit(1 if results["failed"] else 0)
+
+
+if __name__ == "__main__":
+    main()
