@@ -24,6 +24,7 @@ public final class GatewayApplication: Sendable {
     let outbox: JournaledOutbox
     let metrics: GatewayMetrics
     let reloader: ConfigReloader
+    let idempotency: IdempotencyKeys
     let logger: Logger
     private let server: HTTPServer
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
@@ -98,9 +99,12 @@ public final class GatewayApplication: Sendable {
             rateLimiter.finished(keyID: job.ownerKeyID)
             if inserted, let delivery { deliverer.deliver(storedID: delivery.id) }
         })
+        let idempotency = IdempotencyKeys()
+        self.idempotency = idempotency
         let generations = GenerationRoutes(
             keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
             store: store, journal: journal, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
+            idempotency: idempotency,
             publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             webhookPolicy: policy, defaultWebhookSecret: defaultSecret,
             logger: logger)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import NIOHTTP1
 import Foundation
+import GatewayCore
 import Testing
 @testable import GatewayApp
 
@@ -220,9 +221,12 @@ struct GenerationAPITests {
                 #expect(reply.error["type"] as? String == "upstream_error")
                 if status == 503, code == "upstream_unavailable", body.contains("429") { #expect(reply.header("Retry-After") != nil) }
             }
-            // Nothing stays: the refused submissions left no job behind.
+            // Refused submissions leave no job behind; the three whose outcome is unknown (no usable
+            // answer: the provider may have created them) are kept, failed and charged.
             let list = try await harness.send(.GET, "/v1/generations")
-            #expect((list.json["data"] as? [Any])?.isEmpty == true)
+            let kept = list.json["data"] as? [[String: Any]] ?? []
+            #expect(kept.count == 3)
+            #expect(kept.allSatisfy { $0["status"] as? String == "failed" && $0["billing_status"] as? String == "charged" })
         } catch { Issue.record(error) }
         await harness.stop()
     }
@@ -236,10 +240,20 @@ struct GenerationAPITests {
             #expect(fellBack.json["model"] as? String == "fast")
             #expect(fellBack.json["provider"] as? String == "krea")
             #expect(fellBack.json["cost_usd"] as? String == "0.030")
-            // A timeout may have created a job upstream: no fallback.
+            // Only the second target's hold remains: the refused first one was released.
+            #expect(harness.application.ledger.allTotals.isEmpty || harness.application.ledger.allTotals.allSatisfy { $0.reserved <= Money(micros: 30_000) })
+            // A timeout may have created a job upstream: no fallback, and the job is kept,
+            // failed and charged (its outcome is unknown), named in the error.
             let timedOut = try await harness.generate(#"{"model":"fast","prompt":"p [sim:delay=2000]"}"#)
             #expect(timedOut.status == 504)
             #expect(harness.krea.received().filter { $0.method == "POST" }.count == 1)
+            let keptID = try #require(timedOut.header("X-Generation-Id"))
+            #expect((timedOut.error["message"] as? String ?? "").contains(keptID))
+            let kept = try await harness.send(.GET, "/v1/generations/\(keptID)")
+            #expect(kept.json["status"] as? String == "failed")
+            #expect(kept.json["billing_status"] as? String == "charged")
+            #expect((kept.json["error"] as? [String: Any])?["code"] as? String == "upstream_timeout")
+            #expect(kept.json["cost_usd"] as? String == "0.0067")
         } catch { Issue.record(error) }
         await harness.stop()
     }

@@ -27,7 +27,7 @@ struct ReloadTests {
         var inFlight: [String] = []
         for _ in 0..<3 {
             let reply = try await harness.generate(#"{"model":"krea-2-medium","prompt":"old price"}"#)
-            #expect(reply.header("X-Gateway-Cost-USD") == "0.030")
+            #expect(reply.header("X-Gateway-Cost-USD") == "0.030", "\(reply.status) \(reply.text)")
             inFlight.append(try #require(reply.json["id"] as? String))
         }
 
@@ -54,7 +54,10 @@ struct ReloadTests {
         #expect(applied.json["status"] as? String == "applied")
         #expect((applied.json["restart_required"] as? [String]) == [])
         reloaded.withLock { $0 = true }
-        try await Task.sleep(for: .milliseconds(150))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while costs.withLock({ $0.filter(\.sentAfterReload).count }) < 3, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         stop.withLock { $0 = true }
         _ = await load.value
         let seen = costs.withLock { $0 }

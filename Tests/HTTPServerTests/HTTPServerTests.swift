@@ -139,7 +139,7 @@ struct HTTPServerTests {
         let responseTask = Task {
             try await blocking {
                 let client = try RawClient(port: test.port)
-                try client.send("GET /slow/500 HTTP/1.1\r\nHost: t\r\n\r\n")
+                try client.send("GET /slow/1500 HTTP/1.1\r\nHost: t\r\n\r\n")
                 let response = try client.readResponse()
                 return (response, try client.readsEndOfStream())
             }
@@ -151,7 +151,7 @@ struct HTTPServerTests {
         await test.server.shutdown()
         let (response, closed) = try await responseTask.value
         #expect(response.status == 200)
-        #expect(response.text == "slept 500")
+        #expect(response.text == "slept 1500")
         #expect(response.headers["connection"] == "close")
         #expect(closed)
         #expect(test.server.openConnectionCount == 0)

@@ -3,8 +3,10 @@ config reload by SIGHUP (a good file applies, a broken one changes nothing).
 
 Runs `krea-gateway demo` on a copy of config/demo.yaml with free loopback ports.
 Run: python3 ops_peer.py BINARY   (prints 'N passed, N failed', exits 1 on a failure)"""
+import asyncio
 import json
 import os
+import resource
 import re
 import shutil
 import signal
@@ -71,7 +73,34 @@ def medium_price(port):
     return None
 
 
+async def hold_waiters(port, job_id, count, seconds):
+    """`count` clients, each on its own connection, GET the job with `Prefer: wait=seconds`;
+    returns the statuses they got."""
+    request = ("GET /v1/generations/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+               "Prefer: wait=%d\r\nConnection: close\r\n\r\n" % (job_id, KEY, seconds)).encode()
+
+    async def one():
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request)
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.read(), timeout=seconds + 30)
+        writer.close()
+        return answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/1.1 ") else "?"
+
+    return await asyncio.gather(*(one() for _ in range(count)), return_exceptions=True)
+
+
+def process_status(pid):
+    fields = {}
+    for line in open("/proc/%d/status" % pid):
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["Threads"]), int(fields["VmRSS"].split()[0])
+
+
 def main():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     binary = sys.argv[1]
     workspace = tempfile.mkdtemp(prefix="kgw-ops-")
     port, krea, evolink = free_port(), free_port(), free_port()
@@ -117,6 +146,32 @@ def main():
               abs(sample(after, "gateway_budget_spent_usd", scope="key", id=key_budget["id"], period=key_budget["period"])
                   - float(key_budget["spent_usd"])) < 1e-9, "%s vs %s" % (after, key_budget))
         check("jobs by status", sample(after, "gateway_jobs", status="completed") >= 2)
+
+        # 2,000 clients waiting at once (Prefer: wait) cost the gateway no thread each.
+        _, _, text = call(port, "POST", "/v1/generations", {"model": "krea-2-medium", "prompt": "never ends [sim:never]"})
+        never = json.loads(text)["id"]
+        threads_before, rss_before = process_status(gateway.pid)
+        waiters, seen = 2000, {"waiting": 0, "threads": 0, "rss": 0}
+
+        def watch():
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline:
+                waiting = int(sample(scrape(port)[2], "gateway_waiting_requests"))
+                if waiting >= seen["waiting"]:
+                    threads, rss = process_status(gateway.pid)
+                    seen.update(waiting=waiting, threads=threads, rss=rss)
+                time.sleep(0.2)
+
+        sampler = threading.Thread(target=watch)
+        sampler.start()
+        statuses = asyncio.run(hold_waiters(port, never, waiters, 4))
+        sampler.join()
+        print("     %d Prefer: wait clients: %d waiting at once; gateway threads %d (%d before), RSS %.1f MiB (%.1f before)"
+              % (waiters, seen["waiting"], seen["threads"], threads_before, seen["rss"] / 1024, rss_before / 1024))
+        check("2,000 clients waiting at once are all answered (200, job still running)",
+              statuses.count("200") == waiters, str({s: statuses.count(s) for s in set(map(str, statuses))}))
+        check("they were waiting at the same time", seen["waiting"] >= waiters * 0.9, str(seen))
+        check("no thread per waiting client", seen["threads"] - threads_before < 64, str(seen))
 
         # SIGHUP with a changed price: applied, new requests pay it.
         open(config, "w").write(original.replace('base_usd: "0.030"', 'base_usd: "0.045"', 1))

@@ -11,6 +11,14 @@ public final class JobStore: Sendable {
         var jobs: [String: Job] = [:]
         /// Each owner's job ids in creation order (ids sort by time).
         var byOwner: [String: [String]] = [:]
+        /// Requests waiting for a job to end (`Prefer: wait`), by job id.
+        var waiters: [String: [Waiter]] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private struct Waiter {
+        let token: UInt64
+        let continuation: CheckedContinuation<Job?, Never>
     }
 
     private let state = Mutex(State())
@@ -37,11 +45,61 @@ public final class JobStore: Sendable {
 
     /// Forgets a job whose submission was refused (the client got an error, never its id).
     public func remove(id: String) {
-        state.withLock { state in
-            guard let job = state.jobs.removeValue(forKey: id) else { return }
+        let waiting = state.withLock { state -> [Waiter] in
+            guard let job = state.jobs.removeValue(forKey: id) else { return [] }
             state.byOwner[job.ownerKeyID]?.removeAll { $0 == id }
+            return state.waiters.removeValue(forKey: id) ?? []
+        }
+        for waiter in waiting { waiter.continuation.resume(returning: nil) }
+    }
+
+    /// Waits until the job is terminal or `timeout` passes, and returns it as it is then (`nil`
+    /// for an unknown job). No thread waits: the request's task is suspended until the job's
+    /// terminal transition or its timer resumes it (`Prefer: wait`).
+    public func waitUntilTerminal(id: String, timeout: Duration) async -> Job? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Job?, Never>) in
+            let registered = state.withLock { state -> (token: UInt64?, now: Job?) in
+                guard let job = state.jobs[id] else { return (nil, nil) }
+                if job.status.isTerminal { return (nil, job) }
+                state.nextWaiter += 1
+                state.waiters[id, default: []].append(Waiter(token: state.nextWaiter, continuation: continuation))
+                return (state.nextWaiter, nil)
+            }
+            guard let token = registered.token else { return continuation.resume(returning: registered.now) }
+            Task { [self] in
+                try? await Task.sleep(for: timeout)
+                stopWaiting(id: id, token: token)
+            }
         }
     }
+
+    /// A waiter's time is up: it gets the job as it is now.
+    private func stopWaiting(id: String, token: UInt64) {
+        let resumed = state.withLock { state -> (Waiter, Job?)? in
+            guard let index = state.waiters[id]?.firstIndex(where: { $0.token == token }) else { return nil }
+            let waiter = state.waiters[id]!.remove(at: index)
+            if state.waiters[id]?.isEmpty == true { state.waiters[id] = nil }
+            return (waiter, state.jobs[id])
+        }
+        if let (waiter, job) = resumed { waiter.continuation.resume(returning: job) }
+    }
+
+    /// Runs a transition and, when it makes the job terminal, wakes its waiters (outside the lock).
+    private func wakingWaiters(_ body: (inout State) -> Transition) -> Transition {
+        var waiting: [Waiter] = []
+        let transition = state.withLock { state -> Transition in
+            let transition = body(&state)
+            if case .becameTerminal(let job) = transition { waiting = state.waiters.removeValue(forKey: job.id) ?? [] }
+            return transition
+        }
+        if case .becameTerminal(let job) = transition {
+            for waiter in waiting { waiter.continuation.resume(returning: job) }
+        }
+        return transition
+    }
+
+    /// Requests waiting for jobs to end (for metrics).
+    public var waiterCount: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 
     /// The job, if it exists.
     public func job(id: String) -> Job? { state.withLock { $0.jobs[id] } }
@@ -72,7 +130,7 @@ public final class JobStore: Sendable {
     /// Applies what the provider reported. A terminal snapshot makes the job terminal once:
     /// completed → charged, failed or cancelled → released.
     public func apply(_ snapshot: ProviderJobSnapshot, to id: String, at now: Timestamp) -> Transition {
-        state.withLock { state in
+        wakingWaiters { state in
             guard var job = state.jobs[id] else { return .unknown }
             if job.status.isTerminal { return .alreadyTerminal(job) }
             let before = job
@@ -112,7 +170,7 @@ public final class JobStore: Sendable {
     /// Fails a job whose outcome is unknown, charged because the provider may have billed it:
     /// `max_age` expiry, or a submission the gateway was stopped in the middle of.
     public func fail(id: String, at now: Timestamp, error: JobError) -> Transition {
-        state.withLock { state in
+        wakingWaiters { state in
             guard var job = state.jobs[id] else { return .unknown }
             if job.status.isTerminal { return .alreadyTerminal(job) }
             job.status = .failed

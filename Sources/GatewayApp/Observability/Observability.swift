@@ -102,6 +102,7 @@ struct Observability: Sendable {
         }
         metrics.set("gateway_open_connections", [], Double(openConnections()))
         metrics.set("gateway_poller_backlog", [], Double(tracker.pollerBacklog))
+        metrics.set("gateway_waiting_requests", [], Double(jobs.waiterCount))
         metrics.set("gateway_state_store_failing", [], stateStore.failure == nil ? 0 : 1)
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GatewayCore
 import HTTPServer
 import Logging
@@ -16,6 +17,7 @@ struct GenerationRoutes: Sendable {
     let ledger: Ledger
     let rateLimiter: RateLimiter
     let callbackTokens: CallbackToken
+    let idempotency: IdempotencyKeys
     let publicBaseURL: String?
     let webhookPolicy: URLPolicy
     let defaultWebhookSecret: Secret?
@@ -26,7 +28,7 @@ struct GenerationRoutes: Sendable {
     func register(on router: inout Router) {
         router.add("POST", "/v1/generations") { request in await create(request) }
         router.add("GET", "/v1/generations") { request in list(request) }
-        router.add("GET", "/v1/generations/{id}") { request in get(request) }
+        router.add("GET", "/v1/generations/{id}") { request in await get(request) }
         router.add("DELETE", "/v1/generations/{id}") { request in await cancel(request) }
         router.add("POST", "\(Self.callbackPathPrefix)/{id}/{token}") { request in callback(request) }
     }
@@ -60,6 +62,71 @@ struct GenerationRoutes: Sendable {
         case .success(let found): key = found
         case .failure(let error): return .error(error)
         }
+        let wait: Duration?
+        switch Self.preferredWait(request) {
+        case .success(let found): wait = found
+        case .failure(let error): return .error(error)
+        }
+        guard let idempotencyKey = request.headers["idempotency-key"] else {
+            return await waiting(await create(request, key: key, idempotency: nil), for: wait)
+        }
+        guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= IdempotencyKeys.maxKeyLength else {
+            return .error(.parameter(.invalid, "Idempotency-Key", "Idempotency-Key must be 1 to \(IdempotencyKeys.maxKeyLength) characters"))
+        }
+        let requestHash = KeyRing.sha256Hex(String(decoding: request.body, as: UTF8.self))
+        switch await idempotency.begin(owner: key.id, key: idempotencyKey, requestHash: requestHash) {
+        case .reused:
+            return .error(APIError(status: 422, kind: .invalidRequest, code: "idempotency_key_reused",
+                                   message: "this Idempotency-Key was used with a different body", param: "Idempotency-Key"))
+        case .replay(let record):
+            if let jobID = record.jobID, let job = store.job(id: jobID) {
+                var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Generation-Id": job.id, "Idempotent-Replayed": "true"]
+                headers.add(name: "X-Gateway-Cost-USD", value: job.cost.apiString)
+                return await waiting(.json(200, job.jsonObject, headers: headers), for: wait)
+            }
+            var replayed = HTTPResponse.json(record.responseStatus ?? 500, record.responseBody ?? "{}")
+            replayed.headers.add(name: "Idempotent-Replayed", value: "true")
+            return replayed
+        case .proceed:
+            let response = await create(request, key: key, idempotency: (idempotencyKey, requestHash))
+            let record = idempotency.finish(
+                owner: key.id, key: idempotencyKey, jobID: response.headers["x-generation-id"], status: response.status,
+                body: String(decoding: response.body, as: UTF8.self))
+            // A job's record went to disk with the job (in `submit`); an error's need not wait.
+            if let record, record.jobID == nil { _ = journal.enqueue([.idempotency(record)]) }
+            return await waiting(response, for: wait)
+        }
+    }
+
+    /// `Prefer: wait` / `wait=N` (API.md §3, the Replicate convention): how long to hold the
+    /// answer, `nil` without the preference.
+    static func preferredWait(_ request: HTTPRequest) -> Result<Duration?, APIError> {
+        guard let header = request.headers["prefer"] else { return .success(nil) }
+        for preference in header.split(separator: ",") {
+            let parts = preference.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first?.lowercased() == "wait" else { continue }
+            guard parts.count == 2 else { return .success(.seconds(60)) }
+            guard let seconds = Int(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))), (1...60).contains(seconds) else {
+                return .failure(.parameter(.invalid, "Prefer", "Prefer: wait=N takes N from 1 to 60 seconds"))
+            }
+            return .success(.seconds(seconds))
+        }
+        return .success(nil)
+    }
+
+    /// Holds a 202 until its job is terminal (→ 200 with the job) or `wait` passes (→ 202 with the
+    /// job as it is then). Suspends the request's task only: no thread or connection is blocked.
+    func waiting(_ response: HTTPResponse, for wait: Duration?) async -> HTTPResponse {
+        guard let wait, response.status == 202 || response.status == 200, let id = response.headers["x-generation-id"] else { return response }
+        var answer = response
+        answer.headers.replaceOrAdd(name: "Preference-Applied", value: "wait=\(wait.components.seconds)")
+        guard response.status == 202, let job = await store.waitUntilTerminal(id: id, timeout: wait) else { return answer }
+        answer.body = Array(job.jsonObject.utf8)
+        if job.status.isTerminal { answer.status = 200 }
+        return answer
+    }
+
+    func create(_ request: HTTPRequest, key: AuthenticatedKey, idempotency: (key: String, hash: String)?) async -> HTTPResponse {
         if let type = request.headers["content-type"], !type.lowercased().hasPrefix("application/json") {
             return .error(APIError(status: 415, kind: .invalidRequest, code: "unsupported_media_type", message: "the body must be application/json"))
         }
@@ -97,14 +164,15 @@ struct GenerationRoutes: Sendable {
         } catch {
             return .error(error)
         }
-        return await submit(generation, key: key, targets: targets)
+        return await submit(generation, key: key, targets: targets, idempotency: idempotency)
     }
 
     /// Admits and submits: rate limits, then for each target in order the price is reserved in
     /// every budget (all or nothing) before the provider is called. The next target is tried only
     /// when the previous refused or failed the submission in a way that cannot have created a job
     /// (CONFIG.md `aliases`), re-priced and re-reserved for that target.
-    func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target]) async -> HTTPResponse {
+    func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target],
+                idempotency: (key: String, hash: String)? = nil) async -> HTTPResponse {
         let admittedAt = Timestamp.now()
         if case .failure(let error) = rateLimiter.admit(keyID: key.id, limits: key.limits, at: admittedAt) {
             return .error(error)
@@ -152,7 +220,13 @@ struct GenerationRoutes: Sendable {
             do {
                 let snapshot = try await target.provider.submit(generation, upstreamModel: target.model.upstreamModel, callbackURL: callbackURL)
                 guard let submitted = store.submitted(id: job.id, snapshot: snapshot) else { break }
-                _ = journal.enqueue([.job(submitted)])
+                var changes: [StateChange] = [.job(submitted)]
+                if let idempotency {
+                    // Durable with the job: after a crash the key still finds it.
+                    changes.append(.idempotency(IdempotencyRecord(
+                        ownerKeyID: key.id, key: idempotency.key, requestHash: idempotency.hash, jobID: job.id, responseStatus: 202, createdAt: now)))
+                }
+                _ = journal.enqueue(changes)
                 tracker.apply(snapshot, to: job.id)
                 let current = store.job(id: job.id) ?? submitted
                 // The job exists at the provider now: follow it whatever happens to the disk.
@@ -173,6 +247,22 @@ struct GenerationRoutes: Sendable {
                 }
                 return .json(current.status.isTerminal ? 200 : 202, current.jsonObject, headers: headers)
             } catch {
+                if error.jobMayExist {
+                    // No answer (a timeout, an unreadable reply): the provider may have created
+                    // — and will bill — the job. It is kept, failed with `upstream_timeout` and
+                    // charged like any job whose outcome is unknown; the error names it.
+                    tracker.fail(jobID: job.id, error: JobError(
+                        code: "upstream_timeout",
+                        message: "the provider did not answer the submission usably (\(error.kind.rawValue)); it may have created the job, so it is charged"))
+                    logger.warning("submission outcome unknown", metadata: [
+                        "provider": "\(target.model.provider)", "job_id": "\(job.id)", "error": "\(error.kind.rawValue)"])
+                    guard await Self.wait(for: nil, in: journal, logger: logger) else { return .error(Self.storageUnavailable) }
+                    var apiError = error.apiError(provider: target.model.provider)
+                    apiError.message += " (generation \(job.id) is kept, failed and charged: the provider may have created it)"
+                    var response = HTTPResponse.error(apiError)
+                    response.headers.add(name: "X-Generation-Id", value: job.id)
+                    return response
+                }
                 // Refused at submission: released at once, and the client never saw the id.
                 var ticket: StoreTicket?
                 let released = ledger.settle(jobID: job.id, .release) { reservation in
@@ -215,13 +305,21 @@ struct GenerationRoutes: Sendable {
 
     // MARK: Reads
 
-    func get(_ request: HTTPRequest) -> HTTPResponse {
+    func get(_ request: HTTPRequest) async -> HTTPResponse {
         guard let caller = caller(request) else { return .error(.invalidAPIKey()) }
         let id = request.pathParameters["id"] ?? ""
         guard let job = store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
             return .error(.notFound("no generation \(id)"))
         }
-        return .json(200, job.jsonObject)
+        switch Self.preferredWait(request) {
+        case .failure(let error): return .error(error)
+        case .success(nil): return .json(200, job.jsonObject)
+        case .success(let wait?):
+            // Always 200 for a read; the job as it is when it ends or the wait runs out.
+            var response = HTTPResponse.json(200, (await store.waitUntilTerminal(id: id, timeout: wait) ?? job).jsonObject)
+            response.headers.add(name: "Preference-Applied", value: "wait=\(wait.components.seconds)")
+            return response
+        }
     }
 
     func list(_ request: HTTPRequest) -> HTTPResponse {

@@ -50,6 +50,7 @@ extension GatewayApplication {
         ledger.replay(state.ledger)
         jobs.restore(state.jobs)
         outbox.restore(state.deliveries)
+        idempotency.restore(state.idempotency)
         restoreRequestCounts(state)
 
         var repairs: [StateChange] = []

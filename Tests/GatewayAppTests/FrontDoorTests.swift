@@ -1,0 +1,155 @@
+import AsyncHTTPClient
+import Foundation
+import GatewayCore
+import NIOCore
+import NIOHTTP1
+import Synchronization
+import Testing
+@testable import GatewayApp
+
+/// `Prefer: wait` and `Idempotency-Key` (API.md §3), over real sockets.
+@Suite("Prefer: wait and Idempotency-Key")
+struct FrontDoorTests {
+    @Test func preferWaitAnswers200WhenTheJobEndsInTimeAnd202WhenItDoesNot() async throws {
+        let harness = try await GatewayHarness(stepDelay: .milliseconds(40))
+        let done = try await harness.generate(#"{"model":"krea-2-medium","prompt":"quick"}"#, headers: [("Prefer", "wait=10")])
+        #expect(done.status == 200)
+        #expect(done.json["status"] as? String == "completed")
+        #expect((done.json["result"] as? [String: Any])?["urls"] != nil)
+        #expect(done.header("Preference-Applied") == "wait=10")
+
+        let start = ContinuousClock.now
+        let running = try await harness.generate(#"{"model":"krea-2-medium","prompt":"slow [sim:never]"}"#, headers: [("Prefer", "wait=1")])
+        let waited = ContinuousClock.now - start
+        #expect(running.status == 202)
+        #expect(["queued", "running"].contains(running.json["status"] as? String ?? ""))
+        #expect(waited >= .milliseconds(950) && waited < .seconds(15), "\(waited)")
+
+        // GET waits too, and always answers 200.
+        let id = try #require(running.json["id"] as? String)
+        let read = try await harness.send(.GET, "/v1/generations/\(id)", headers: [("Prefer", "wait=1")])
+        #expect(read.status == 200 && read.header("Preference-Applied") == "wait=1")
+        for bad in ["wait=0", "wait=61", "wait=soon"] {
+            let refused = try await harness.generate(#"{"model":"krea-2-medium","prompt":"x"}"#, headers: [("Prefer", bad)])
+            #expect(refused.status == 400 && refused.error["param"] as? String == "Prefer", "\(bad)")
+        }
+        #expect(try await harness.generate(#"{"model":"krea-2-medium","prompt":"x"}"#, headers: [("Prefer", "respond-async")]).status == 202)
+        await harness.stop()
+    }
+
+    /// Many clients waiting on one job are all answered when it ends, without a thread each. (The
+    /// 2,000-client run, with the gateway's own threads and RSS, is `Tests/peer/ops_peer.py`
+    /// against the real binary; here 300, so this suite does not starve the others.)
+    @Test func manyClientsWaitAtOnceOnFewThreads() async throws {
+        let harness = try await GatewayHarness(stepDelay: .milliseconds(1500))
+        let created = try await harness.generate(#"{"model":"krea-2-medium","prompt":"shared"}"#)
+        let id = try #require(created.json["id"] as? String)
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 400
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let threadsBefore = Self.threads()
+        let peak = Peak()
+        let waiters = 300
+        let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<waiters {
+                group.addTask {
+                    var request = HTTPClientRequest(url: harness.baseURL + "/v1/generations/\(id)")
+                    request.headers.add(name: "Authorization", value: "Bearer \(GatewayHarness.keyA)")
+                    request.headers.add(name: "Prefer", value: "wait=20")
+                    let response = try await client.execute(request, timeout: .seconds(30))
+                    let body = try await response.body.collect(upTo: 1 << 20)
+                    let json = try JSONSerialization.jsonObject(with: Data(Array(buffer: body))) as? [String: Any]
+                    return json?["status"] as? String ?? "?"
+                }
+            }
+            group.addTask {
+                // While they wait: sample the process (gateway and this client share it).
+                for _ in 0..<10 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    let now = (Self.threads(), Self.rssKiB(), harness.application.jobs.waiterCount)
+                    peak.record(threads: now.0, rssKiB: now.1, waiting: now.2)
+                }
+                return "sampler"
+            }
+            var statuses: [String] = []
+            for try await status in group where status != "sampler" { statuses.append(status) }
+            return statuses
+        }
+        try await client.shutdown()
+        let observed = peak.value
+        print("Prefer: wait with \(waiters) clients: \(observed.waiting) waiting at once, \(observed.threads) threads "
+              + "(\(threadsBefore) before), RSS \(observed.rssKiB / 1024) MiB (test process: gateway, simulators and client)")
+        #expect(statuses.count == waiters)
+        #expect(statuses.allSatisfy { $0 == "completed" })
+        #expect(observed.waiting > waiters / 2, "most clients were waiting at the same moment")
+        // Threads are asserted on the gateway alone in ops_peer.py: here the other suites running
+        // in this process start and stop threads of their own meanwhile.
+        await harness.stop()
+    }
+
+    @Test func twentyConcurrentIdenticalSubmissionsMakeOneJobAndOneReservation() async throws {
+        let directory = NSTemporaryDirectory() + "kgw-idem-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let harness = try await GatewayHarness(stepDelay: .milliseconds(200), keysYAML: """
+            keys:
+              - {id: key-a, name: "A", key: "\(GatewayHarness.keyA)", budget: {limit_usd: "1.000", period: daily}}
+              - {id: key-b, name: "B", key: "\(GatewayHarness.keyB)"}
+            """, stateDirectory: directory)
+        let body = #"{"model":"krea-2-medium","prompt":"once"}"#
+        let replies = try await withThrowingTaskGroup(of: GatewayHarness.Reply.self) { group in
+            for _ in 0..<20 { group.addTask { try await harness.generate(body, headers: [("Idempotency-Key", "order-42")]) } }
+            var replies: [GatewayHarness.Reply] = []
+            for try await reply in group { replies.append(reply) }
+            return replies
+        }
+        let ids = Set(replies.compactMap { $0.json["id"] as? String })
+        #expect(ids.count == 1)
+        #expect(replies.filter { $0.status == 202 }.count == 1)
+        #expect(replies.filter { $0.status == 200 && $0.header("Idempotent-Replayed") == "true" }.count == 19)
+        #expect(harness.application.jobs.allJobs.count == 1)
+        #expect(harness.krea.received().filter { $0.method == "POST" }.count == 1)
+        let usage = try await harness.send(.GET, "/v1/usage")
+        let budget = try #require((usage.json["budgets"] as? [[String: Any]])?.first)
+        #expect(budget["reserved_usd"] as? String == "0.030" || budget["spent_usd"] as? String == "0.030")
+
+        // Another body under the same key: 422. Another gateway key: its own namespace.
+        let reused = try await harness.generate(#"{"model":"krea-2-medium","prompt":"twice"}"#, headers: [("Idempotency-Key", "order-42")])
+        #expect(reused.status == 422 && reused.error["code"] as? String == "idempotency_key_reused")
+        let otherKey = try await harness.generate(body, key: GatewayHarness.keyB, headers: [("Idempotency-Key", "order-42")])
+        #expect(otherKey.status == 202 && otherKey.json["id"] as? String != ids.first)
+        let tooLong = try await harness.generate(body, headers: [("Idempotency-Key", String(repeating: "k", count: 256))])
+        #expect(tooLong.status == 400 && tooLong.error["param"] as? String == "Idempotency-Key")
+
+        // An error is replayed as it was (a refused request reserves nothing either way).
+        let refused = try await harness.generate(#"{"model":"nope","prompt":"x"}"#, headers: [("Idempotency-Key", "bad-1")])
+        let again = try await harness.generate(#"{"model":"nope","prompt":"x"}"#, headers: [("Idempotency-Key", "bad-1")])
+        #expect(refused.status == 400 && again.status == 400 && again.header("Idempotent-Replayed") == "true")
+
+        // After a restart the key still finds its job.
+        try await harness.restart()
+        let afterRestart = try await harness.generate(body, headers: [("Idempotency-Key", "order-42")])
+        #expect(afterRestart.status == 200 && afterRestart.json["id"] as? String == ids.first)
+        #expect(harness.application.jobs.allJobs.filter { $0.ownerKeyID == "key-a" }.count == 1)
+        await harness.stop()
+    }
+
+    /// The process's figures at the moment most clients were waiting.
+    final class Peak: Sendable {
+        private let sample = Mutex((threads: 0, rssKiB: 0, waiting: 0))
+        func record(threads: Int, rssKiB: Int, waiting: Int) {
+            sample.withLock { if waiting >= $0.waiting { $0 = (threads, rssKiB, waiting) } }
+        }
+        var value: (threads: Int, rssKiB: Int, waiting: Int) { sample.withLock { $0 } }
+    }
+
+    static func threads() -> Int { statusField("Threads:") }
+    static func rssKiB() -> Int { statusField("VmRSS:") }
+
+    static func statusField(_ name: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix(name) {
+            return Int(line.dropFirst(name.count).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") ?? 0
+        }
+        return 0
+    }
+}
