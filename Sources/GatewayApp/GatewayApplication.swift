@@ -114,6 +114,8 @@ public final class GatewayApplication: Sendable {
         Self.addOperationalRoutes(to: &router, draining: draining, store: journal)
         generations.register(on: &router)
         ModelRoutes(models: models, generations: generations).register(on: &router)
+        OpenAIImagesRoute(generations: generations, maxWait: configuration.compat.openAIMaxWait).register(on: &router)
+        KreaRoutes(generations: generations, paths: configuration.compat.kreaPaths).register(on: &router)
         UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
         let reloader = ConfigReloader(configuration: configuration, models: models, keys: keys, tracker: tracker, metrics: metrics, logger: logger)
         self.reloader = reloader

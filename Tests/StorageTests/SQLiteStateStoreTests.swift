@@ -80,7 +80,8 @@ struct SQLiteStateStoreTests {
             let idempotency = IdempotencyRecord(
                 ownerKeyID: "key-a", key: "retry-1", requestHash: String(repeating: "0", count: 64), jobID: "gen_1",
                 responseStatus: 202, responseBody: "{\"id\":\"gen_1\"}", createdAt: Timestamp(unixMilliseconds: 1_763_700_000_000))
-            let failed = Sample.job("gen_2", revision: 3, status: .failed)
+            var failed = Sample.job("gen_2", revision: 3, status: .failed)
+            failed.frontDoor = .krea
             try await store.commit([
                 .job(Sample.job("gen_1", revision: 4, status: .completed)), .job(failed),
                 .ledger(Sample.entry("gen_1", .reserve)), .ledger(Sample.entry("gen_1", .charge, owner: .key("key-a"))),
@@ -252,7 +253,10 @@ struct SQLiteStateStoreTests {
                 try connection.execute("PRAGMA journal_mode = WAL")
                 for statement in Schema.migrations[0] { try connection.execute(statement) }
                 try connection.execute("PRAGMA user_version = 1")
-                try connection.execute(Rows.insert("jobs", Rows.jobColumns), Rows.jobRow(Sample.job("gen_old", revision: 2, status: .completed)))
+                // Schema 1 had no `front_door` (schema 3 added it, the last column).
+                let v1Columns = Array(Rows.jobColumns.dropLast())
+                #expect(Rows.jobColumns.last == "front_door")
+                try connection.execute(Rows.insert("jobs", v1Columns), Array(Rows.jobRow(Sample.job("gen_old", revision: 2, status: .completed)).dropLast()))
                 try connection.execute(Rows.insert("ledger_entries", Rows.ledgerColumns), Rows.ledgerRow(Sample.entry("gen_old", .reserve)))
                 try connection.execute(Rows.insert("webhook_deliveries", Rows.deliveryColumns), Rows.deliveryRow(Sample.delivery("gen_old")))
             }
@@ -263,6 +267,7 @@ struct SQLiteStateStoreTests {
             try await store.commit([.idempotency(record)])
             await store.close()
             #expect(state.jobs == [Sample.job("gen_old", revision: 2, status: .completed)])
+            #expect(state.jobs.first?.frontDoor == .gateway)
             #expect(state.ledger == [Sample.entry("gen_old", .reserve)])
             #expect(state.deliveries == [Sample.delivery("gen_old")])
             try await Self.withRawConnection(directory) { connection in

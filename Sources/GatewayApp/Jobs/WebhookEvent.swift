@@ -8,7 +8,11 @@ enum WebhookEvent {
     static func delivery(for job: Job, url: String, secret: Secret) -> WebhookDelivery {
         let now = Timestamp.now()
         let type = "generation.\(job.status.rawValue)"
-        let body = "{\"type\":\"\(type)\",\"timestamp\":\"\(now.rfc3339)\",\"data\":\(job.jsonObject)}"
+        // A job created through the Krea paths gets the Krea-shaped job, as Krea itself sends it
+        // (API.md §7); every other job the gateway's event.
+        let body = job.frontDoor == .krea
+            ? KreaRoutes.job(job)
+            : "{\"type\":\"\(type)\",\"timestamp\":\"\(now.rfc3339)\",\"data\":\(job.jsonObject)}"
         return WebhookDelivery(id: "msg_" + job.id, jobID: job.id, url: url, type: type, body: Array(body.utf8), secret: secret, createdAt: now)
     }
 }

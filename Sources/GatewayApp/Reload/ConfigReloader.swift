@@ -105,6 +105,7 @@ final class ConfigReloader: Sendable {
         if old.webhooks != new.webhooks { sections.append("webhooks") }
         if old.logging != new.logging { sections.append("logging") }
         if old.metrics != new.metrics { sections.append("metrics") }
+        if old.compat != new.compat { sections.append("compat") }
         return sections
     }
 

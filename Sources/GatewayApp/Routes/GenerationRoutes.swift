@@ -133,12 +133,27 @@ struct GenerationRoutes: Sendable {
         var generation: GenerationRequest
         do throws(APIError) {
             generation = try GenerationRequest.decode(request.body)
-            if generation.webhookURL == nil, let header = request.headers["x-webhook-url"] {
-                guard !header.isEmpty, header.utf8.count <= GenerationRequest.maxWebhookURLLength else {
-                    throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "X-Webhook-URL must be a URL of at most 2048 characters", param: "webhook_url")
-                }
-                generation.webhookURL = header
-            }
+            if generation.webhookURL == nil { generation.webhookURL = try Self.webhookHeader(request) }
+        } catch {
+            return .error(error)
+        }
+        return await admit(generation, key: key, idempotency: idempotency)
+    }
+
+    /// `X-Webhook-URL`, checked for length (the policy is checked in `admit`).
+    static func webhookHeader(_ request: HTTPRequest) throws(APIError) -> String? {
+        guard let header = request.headers["x-webhook-url"] else { return nil }
+        guard !header.isEmpty, header.utf8.count <= GenerationRequest.maxWebhookURLLength else {
+            throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "X-Webhook-URL must be a URL of at most 2048 characters", param: "webhook_url")
+        }
+        return header
+    }
+
+    /// Everything after decoding, for every front door: the webhook policy, the model, the key's
+    /// model list, the routed model's capabilities, then admission and submission.
+    func admit(_ generation: GenerationRequest, key: AuthenticatedKey, frontDoor: FrontDoor = .gateway,
+               idempotency: (key: String, hash: String)? = nil) async -> HTTPResponse {
+        do throws(APIError) {
             // API.md §5: checked at submission (and again at delivery against the resolved address).
             if let url = generation.webhookURL {
                 if case .failure(let violation) = webhookPolicy.check(url) {
@@ -164,14 +179,14 @@ struct GenerationRoutes: Sendable {
         } catch {
             return .error(error)
         }
-        return await submit(generation, key: key, targets: targets, idempotency: idempotency)
+        return await submit(generation, key: key, targets: targets, frontDoor: frontDoor, idempotency: idempotency)
     }
 
     /// Admits and submits: rate limits, then for each target in order the price is reserved in
     /// every budget (all or nothing) before the provider is called. The next target is tried only
     /// when the previous refused or failed the submission in a way that cannot have created a job
     /// (CONFIG.md `aliases`), re-priced and re-reserved for that target.
-    func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target],
+    func submit(_ generation: GenerationRequest, key: AuthenticatedKey, targets: [ModelTable.Target], frontDoor: FrontDoor = .gateway,
                 idempotency: (key: String, hash: String)? = nil) async -> HTTPResponse {
         let admittedAt = Timestamp.now()
         if case .failure(let error) = rateLimiter.admit(keyID: key.id, limits: key.limits, at: admittedAt) {
@@ -191,6 +206,7 @@ struct GenerationRoutes: Sendable {
                 providerModel: target.model.upstreamModel, cost: price, createdAt: now,
                 metadata: generation.metadata, webhookURL: generation.webhookURL)
             job.team = key.team
+            job.frontDoor = frontDoor
             let reservation: Ledger.Reservation
             switch ledger.reserve(jobID: job.id, price: price, budgets: budgets, at: now) {
             case .failure(let exceeded):

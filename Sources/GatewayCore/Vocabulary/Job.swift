@@ -1,3 +1,13 @@
+/// Which API a job was created through (API.md §3, §7).
+public enum FrontDoor: String, Sendable, Equatable, CaseIterable {
+    /// `/v1/generations`.
+    case gateway
+    /// The Krea-compatible paths: events carry the Krea-shaped job.
+    case krea
+    /// `/v1/images/generations` (OpenAI Images).
+    case openai
+}
+
 /// A job's unified status (API.md §3, PROVIDERS.md mapping).
 public enum JobStatus: String, Sendable, Equatable, CaseIterable {
     case queued, running, completed, failed, cancelled
@@ -55,6 +65,8 @@ public struct Job: Sendable, Equatable {
     /// Bumped by every change of the job (not shown in the API): the durable store keeps the
     /// highest revision it has seen, so writes that reach it out of order never go back in time.
     public var revision: Int = 0
+    /// The API the job was created through: its webhook event is shaped for that API's clients.
+    public var frontDoor: FrontDoor = .gateway
 
     /// A new job at admission.
     public init(id: String, ownerKeyID: String, model: String, provider: String, providerModel: String, cost: Money,

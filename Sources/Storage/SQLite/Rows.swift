@@ -78,7 +78,7 @@ enum Rows {
     static let jobColumns = [
         "id", "revision", "owner_key_id", "team", "model", "provider", "provider_model", "provider_job_id", "status", "provider_status",
         "created_at_ms", "completed_at_ms", "result_urls", "error_code", "error_message", "cost_micros", "billing_status", "metadata",
-        "webhook_url",
+        "webhook_url", "front_door",
     ]
 
     static func jobRow(_ job: Job) -> [SQLValue] {
@@ -87,7 +87,7 @@ enum Rows {
             .text(job.providerModel), text(job.providerJobID), .text(job.status.rawValue), text(job.providerStatus),
             integer(job.createdAt.unixMilliseconds), integer(job.completedAt?.unixMilliseconds), text(job.resultURLs.map(stringArray)),
             text(job.error?.code), text(job.error?.message), integer(job.cost.micros), .text(job.billingStatus.rawValue),
-            text(job.metadata?.serialized), text(job.webhookURL),
+            text(job.metadata?.serialized), text(job.webhookURL), .text(job.frontDoor.rawValue),
         ]
     }
 
@@ -179,6 +179,11 @@ enum Rows {
             job.error = JobError(code: code, message: try optionalText(row, "error_message") ?? "")
         }
         job.billingStatus = billing
+        // Schema 3 added the column (older rows read back as `gateway`).
+        if let door = try optionalText(row, "front_door") {
+            guard let frontDoor = FrontDoor(rawValue: door) else { throw Unreadable(description: "job \(id): unknown front door") }
+            job.frontDoor = frontDoor
+        }
         return job
     }
 

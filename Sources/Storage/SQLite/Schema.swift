@@ -99,6 +99,10 @@ enum Schema {
             """,
             "CREATE INDEX webhook_deliveries_by_state ON webhook_deliveries (state, created_at_ms)",
         ],
+        // 3: the API a job came through (its webhook event is shaped for that API).
+        [
+            "ALTER TABLE jobs ADD COLUMN front_door TEXT NOT NULL DEFAULT 'gateway'",
+        ],
     ]
 
     /// The version this build writes.

@@ -1,0 +1,122 @@
+import GatewayCore
+import HTTPServer
+
+/// The Krea-compatible front door (API.md §7): `POST /generate/image/krea/krea-2/{variant}`,
+/// `GET /jobs/{id}`, `DELETE /jobs/{id}` in Krea's shapes, so an app written against Krea only
+/// changes its base URL and key. `compat.krea_paths` says which gateway model each path variant
+/// goes to, so the operator can move that traffic to another provider with no client change.
+struct KreaRoutes: Sendable {
+    let generations: GenerationRoutes
+    let paths: [GatewayConfiguration.Compat.KreaVariant: String]
+
+    /// Krea's body fields (its root object is closed: anything else is refused, as Krea does).
+    static let fields: Set<String> = [
+        "prompt", "aspect_ratio", "resolution", "seed", "creativity", "image_style_references", "moodboards", "styles",
+        "intensity", "complexity", "movement",
+    ]
+
+    func register(on router: inout Router) {
+        router.add("POST", "/generate/image/krea/krea-2/{variant}") { request in await create(request) }
+        router.add("GET", "/jobs/{id}") { request in get(request) }
+        router.add("DELETE", "/jobs/{id}") { request in await cancel(request) }
+    }
+
+    func create(_ request: HTTPRequest) async -> HTTPResponse {
+        let key: AuthenticatedKey
+        switch generations.requireKey(request) {
+        case .success(let found): key = found
+        case .failure(let error): return Self.error(error)
+        }
+        let variantName = request.pathParameters["variant"] ?? ""
+        guard let variant = GatewayConfiguration.Compat.KreaVariant(rawValue: variantName), let model = paths[variant] else {
+            return Self.error(.notFound("no Krea model krea-2/\(variantName) here"))
+        }
+        var generation: GenerationRequest
+        do throws(APIError) {
+            guard case .object(let members) = try Self.parse(request.body) else {
+                throw APIError.parameter(.invalid, "body", "the body must be a JSON object")
+            }
+            if let unknown = members.first(where: { !Self.fields.contains($0.key) }) {
+                throw APIError(status: 400, kind: .invalidRequest, code: "unknown_parameter", message: "unknown field \(unknown.key)", param: unknown.key)
+            }
+            // The same body with the model its path maps to, through the one strict decoder.
+            generation = try GenerationRequest.decode(Array(JSONValue.object([("model", .string(model))] + members).serialized.utf8))
+            generation.webhookURL = try GenerationRoutes.webhookHeader(request)
+        } catch {
+            return Self.error(error)
+        }
+        let response = await generations.admit(generation, key: key, frontDoor: .krea)
+        guard response.status == 200 || response.status == 202, let id = response.headers["x-generation-id"], let job = generations.store.job(id: id) else {
+            return Self.translate(response)
+        }
+        // Krea answers 200 with the job in its initial state.
+        var answer = HTTPResponse.json(200, Self.job(job))
+        for name in ["X-Generation-Id", "X-Gateway-Cost-USD", "X-Budget-Remaining-USD"] {
+            if let value = response.headers[name] { answer.headers.add(name: name, value: value) }
+        }
+        return answer
+    }
+
+    func get(_ request: HTTPRequest) -> HTTPResponse {
+        guard let caller = generations.caller(request) else { return Self.error(.invalidAPIKey()) }
+        let id = request.pathParameters["id"] ?? ""
+        guard let job = generations.store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
+            return Self.error(.notFound("no job \(id)"))
+        }
+        return .json(200, Self.job(job))
+    }
+
+    func cancel(_ request: HTTPRequest) async -> HTTPResponse {
+        let response = await generations.cancel(request)
+        guard response.status == 200, let job = generations.store.job(id: request.pathParameters["id"] ?? "") else {
+            return Self.translate(response)
+        }
+        return .json(200, Self.job(job))
+    }
+
+    // MARK: Krea's shapes
+
+    /// The job as Krea shows it: `job_id`, Krea's status names, `result.urls` or `result.error`.
+    static func job(_ job: Job) -> String {
+        let status: String = switch job.status {
+        case .queued: "queued"
+        case .running: "processing"
+        case .completed: "completed"
+        case .failed: "failed"
+        case .cancelled: "cancelled"
+        }
+        var result = "null"
+        if job.status == .completed, let urls = job.resultURLs {
+            result = "{\"urls\":[" + urls.map(JSONText.quoted).joined(separator: ",") + "]}"
+        } else if job.status == .failed {
+            result = "{\"error\":" + JSONText.quoted(job.error?.message ?? "the generation failed") + "}"
+        }
+        return "{\"job_id\":\(JSONText.quoted(job.id)),\"status\":\"\(status)\",\"created_at\":\"\(job.createdAt.rfc3339)\""
+            + ",\"completed_at\":" + (job.completedAt.map { "\"\($0.rfc3339)\"" } ?? "null") + ",\"result\":\(result)}"
+    }
+
+    /// Errors as Krea gives them (`{"error": "<message>"}`), with our code alongside.
+    static func error(_ error: APIError) -> HTTPResponse {
+        var response = HTTPResponse.json(error.status, "{\"error\":\(JSONText.quoted(error.message)),\"code\":\(JSONText.quoted(error.code))}")
+        if let seconds = error.retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(seconds)) }
+        return response
+    }
+
+    /// One of our error answers in Krea's shape (the status and headers kept).
+    static func translate(_ response: HTTPResponse) -> HTTPResponse {
+        guard let body = try? JSONParser.parse(response.body), let error = body["error"] else { return response }
+        var answer = HTTPResponse.json(response.status, "{\"error\":\(JSONText.quoted(error["message"]?.stringValue ?? "error")),\"code\":\(JSONText.quoted(error["code"]?.stringValue ?? "error"))}")
+        for name in ["Retry-After", "X-Generation-Id"] {
+            if let value = response.headers[name] { answer.headers.add(name: name, value: value) }
+        }
+        return answer
+    }
+
+    static func parse(_ body: [UInt8]) throws(APIError) -> JSONValue {
+        do {
+            return try JSONParser.parse(body)
+        } catch {
+            throw APIError(status: 400, kind: .invalidRequest, code: "invalid_json", message: "the body is not valid JSON: \(error)")
+        }
+    }
+}
