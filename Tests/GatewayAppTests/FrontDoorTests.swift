@@ -133,6 +133,34 @@ struct FrontDoorTests {
         await harness.stop()
     }
 
+    @Test func kreaPathsAnswerInKreaShapesAndCancel() async throws {
+        let harness = try await GatewayHarness()
+        let created = try await harness.send(.POST, "/generate/image/krea/krea-2/large", json: #"{"prompt":"slow [sim:never]","aspect_ratio":"4:5"}"#)
+        #expect(created.status == 200)
+        #expect(created.json["status"] as? String == "queued" && created.json["completed_at"] is NSNull && created.json["result"] is NSNull)
+        let id = try #require(created.json["job_id"] as? String)
+        #expect(created.header("X-Gateway-Cost-USD") == "0.060")
+        let routed = try await harness.send(.GET, "/v1/generations/\(id)")
+        #expect(routed.json["model"] as? String == "krea-2-large" && routed.json["provider_model"] as? String == "krea-2/large")
+        try await Task.sleep(for: .milliseconds(100))
+        let read = try await harness.send(.GET, "/jobs/\(id)")
+        #expect(["queued", "processing"].contains(read.json["status"] as? String ?? ""))
+        let cancelled = try await harness.send(.DELETE, "/jobs/\(id)")
+        #expect(cancelled.status == 200 && cancelled.json["status"] as? String == "cancelled" && cancelled.json["completed_at"] is String)
+        // Errors in Krea's shape: a string under "error" (and our code beside it).
+        let unknown = try await harness.send(.GET, "/jobs/gen_nope")
+        #expect(unknown.status == 404 && unknown.json["error"] is String && unknown.json["code"] as? String == "not_found")
+        let again = try await harness.send(.DELETE, "/jobs/\(id)")
+        #expect(again.status == 409 && again.json["error"] is String)
+        let badVariant = try await harness.send(.POST, "/generate/image/krea/krea-2/medium-turbo", json: #"{"prompt":"x"}"#)
+        #expect(badVariant.status == 404)
+        let unsupported = try await harness.send(.POST, "/generate/image/krea/krea-2/medium", json: #"{"prompt":"x","resolution":"2K"}"#)
+        #expect(unsupported.status == 400 && (unsupported.json["error"] as? String ?? "").contains("resolution"))
+        let noKey = try await harness.send(.POST, "/generate/image/krea/krea-2/medium", key: nil, json: #"{"prompt":"x"}"#)
+        #expect(noKey.status == 401 && noKey.json["error"] is String)
+        await harness.stop()
+    }
+
     /// The process's figures at the moment most clients were waiting.
     final class Peak: Sendable {
         private let sample = Mutex((threads: 0, rssKiB: 0, waiting: 0))
