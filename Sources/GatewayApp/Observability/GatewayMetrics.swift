@@ -56,37 +56,29 @@ final class GatewayMetrics: Sendable {
     // MARK: Handles, created once per label set
 
     private func counter(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Counter {
-        let key = Self.key(name, labels)
-        return counters.withLock { cache in
-            if let found = cache[key] { return found }
-            let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-            cache[key] = made
-            return made
-        }
+        Self.cached(counters, name, labels) { CoreMetrics.Counter(label: $0, dimensions: $1, factory: factory) }
     }
 
     private func timer(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Timer {
-        let key = Self.key(name, labels)
-        return timers.withLock { cache in
-            if let found = cache[key] { return found }
-            let made = CoreMetrics.Timer(label: name, dimensions: labels, factory: factory)
-            cache[key] = made
-            return made
-        }
+        Self.cached(timers, name, labels) { CoreMetrics.Timer(label: $0, dimensions: $1, factory: factory) }
     }
 
     private func gauge(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Gauge {
-        let key = Self.key(name, labels)
-        return gauges.withLock { cache in
+        Self.cached(gauges, name, labels) { CoreMetrics.Gauge(label: $0, dimensions: $1, factory: factory) }
+    }
+
+    /// The handle for a name and label set, made once.
+    private static func cached<Metric>(
+        _ cache: borrowing Mutex<[String: Metric]>, _ name: String, _ labels: [(String, String)],
+        make: (String, [(String, String)]) -> Metric
+    ) -> Metric {
+        let key = labels.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
+        return cache.withLock { cache in
             if let found = cache[key] { return found }
-            let made = CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory)
+            let made = make(name, labels)
             cache[key] = made
             return made
         }
-    }
-
-    private static func key(_ name: String, _ labels: [(String, String)]) -> String {
-        labels.reduce(name) { $0 + "\u{0}" + $1.0 + "=" + $1.1 }
     }
 }
 

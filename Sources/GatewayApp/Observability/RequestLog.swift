@@ -22,9 +22,8 @@ final class RequestLog: Sendable {
 
     /// Adds one provider call's duration.
     func addUpstream(_ duration: Duration) {
-        let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
         fields.withLock {
-            $0.upstreamNanoseconds += nanoseconds
+            $0.upstreamNanoseconds += duration.nanoseconds
             $0.upstreamCalls += 1
         }
     }
