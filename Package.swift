@@ -82,6 +82,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fuzz targets (Tests/Fuzz/run builds them with libFuzzer); a normal build makes corpus replayers.
+        .target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: strictSettings),
+        .executableTarget(name: "FuzzHTTPParser", dependencies: ["HTTPServer", "FuzzSupport"], path: "Tests/Fuzz/HTTPParser", swiftSettings: strictSettings),
+        .executableTarget(name: "FuzzConfigLoader", dependencies: ["GatewayCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigLoader", swiftSettings: strictSettings),
+        .executableTarget(
+            name: "FuzzGenerationRequest", dependencies: ["GatewayCore", "FuzzSupport"], path: "Tests/Fuzz/GenerationRequest",
+            swiftSettings: strictSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -25,6 +25,8 @@ public final class GatewayApplication: Sendable {
     let metrics: GatewayMetrics
     let reloader: ConfigReloader
     let idempotency: IdempotencyKeys
+    /// Every route served, `(method, pattern)`.
+    let routeTable: [(method: String, pattern: String)]
     let logger: Logger
     private let server: HTTPServer
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
@@ -127,6 +129,7 @@ public final class GatewayApplication: Sendable {
             metrics: metrics, settings: configuration.metrics, jobs: store, ledger: ledger, keys: keys, tracker: tracker,
             outbox: outbox, stateStore: journal, openConnections: { serverReference.withLock { $0.server?.openConnectionCount ?? 0 } })
         observability.register(on: &router)
+        routeTable = router.registeredRoutes
         let server = HTTPServer(
             configuration: Self.serverConfiguration(configuration.server), handler: observability.instrument(router.handler, logger: logger),
             renderError: Self.renderError)
@@ -174,6 +177,7 @@ public final class GatewayApplication: Sendable {
 
     static func addOperationalRoutes(to router: inout Router, draining: DrainFlag, store: any StateStore) {
         router.add("GET", "/healthz") { _ in json(200, "{\"status\":\"ok\"}") }
+        router.add("GET", "/openapi.json") { _ in json(200, OpenAPIDocument.json) }
         // Ready while the configuration is loaded and the store takes writes; 503 once draining,
         // so a load balancer stops sending new work before the connections close.
         router.add("GET", "/readyz") { _ in

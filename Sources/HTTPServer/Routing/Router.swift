@@ -49,6 +49,11 @@ public struct Router: Sendable {
         root = nil
     }
 
+    /// Every route added, as `(method, pattern)` (for documentation checks).
+    public var registeredRoutes: [(method: String, pattern: String)] {
+        routes.map { ($0.method, "/" + $0.segments.joined(separator: "/")) }
+    }
+
     /// Builds the lookup tree once; `respond` builds it lazily otherwise.
     public mutating func freeze() { root = Self.build(routes, depth: 0) }
 
