@@ -38,10 +38,16 @@ final class GatewayHarness: Sendable {
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
          providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil,
-         stateDirectory: String? = nil, store: (any StateStore)? = nil) async throws {
-        krea = KreaSimulator(configuration: SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
-        evolink = EvolinkSimulator(configuration: SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false))
-        let kreaURL = try krea.start(), evolinkURL = try evolink.start()
+         stateDirectory: String? = nil, store: (any StateStore)? = nil, callbackCopies: Int = 1, kreaURL fixedKreaURL: String? = nil) async throws {
+        var kreaSettings = SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
+        kreaSettings.callbackCopies = callbackCopies
+        var evolinkSettings = SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
+        evolinkSettings.callbackCopies = callbackCopies
+        krea = KreaSimulator(configuration: kreaSettings)
+        evolink = EvolinkSimulator(configuration: evolinkSettings)
+        let startedKrea = try krea.start(), evolinkURL = try evolink.start()
+        // A test may point the Krea provider elsewhere (a peer that misbehaves at the TCP level).
+        let kreaURL = fixedKreaURL ?? startedKrea
         let port = try Self.freePort()
         let yaml = """
             server:
