@@ -70,6 +70,8 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            // Served at /openapi.json from inside the binary (nothing to deploy beside it).
+            resources: [.embedInCode("Resources/openapi.json")],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -125,6 +125,9 @@ struct FrontDoorTests {
         let again = try await harness.generate(#"{"model":"nope","prompt":"x"}"#, headers: [("Idempotency-Key", "bad-1")])
         #expect(refused.status == 400 && again.status == 400 && again.header("Idempotent-Replayed") == "true")
 
+        // The same body with another X-Webhook-URL is another request.
+        let otherHook = try await harness.generate(body, headers: [("Idempotency-Key", "order-42"), ("X-Webhook-URL", "https://example.com/h")])
+        #expect(otherHook.status == 422)
         // After a restart the key still finds its job.
         try await harness.restart()
         let afterRestart = try await harness.generate(body, headers: [("Idempotency-Key", "order-42")])
@@ -159,6 +162,17 @@ struct FrontDoorTests {
         let noKey = try await harness.send(.POST, "/generate/image/krea/krea-2/medium", key: nil, json: #"{"prompt":"x"}"#)
         #expect(noKey.status == 401 && noKey.json["error"] is String)
         await harness.stop()
+    }
+
+    @Test func onlyFinalAnswersAreReplayed() async {
+        let keys = IdempotencyKeys()
+        for (status, replayed) in [(402, false), (429, false), (409, false), (502, false), (503, false), (400, true), (422, true)] {
+            let key = "k\(status)"
+            guard case .proceed = await keys.begin(owner: "a", key: key, requestHash: "h") else { Issue.record("first use"); continue }
+            keys.finish(owner: "a", key: key, jobID: nil, status: status, body: "{}")
+            let again = await keys.begin(owner: "a", key: key, requestHash: "h")
+            if case .replay = again { #expect(replayed, "\(status) was replayed") } else { #expect(!replayed, "\(status) was not replayed") }
+        }
     }
 
     /// The process's figures at the moment most clients were waiting.

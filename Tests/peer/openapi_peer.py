@@ -11,11 +11,16 @@ property-based API tester:
 3. schemathesis runs every phase (examples, coverage, fuzzing, stateful via the document's links)
    with the gateway key on /v1 and the master key on /admin (per-operation security schemes), and
    the checks not_a_server_error, status_code_conformance, content_type_conformance,
-   response_schema_conformance and response_headers_conformance: zero failures allowed.
+   response_schema_conformance and response_headers_conformance: zero failures allowed;
+4. directed requests reach what random inputs cannot (running, failed and cancelled jobs, every
+   provider error the simulators' prompt markers produce, limits, refunds, webhook deliveries,
+   provider callbacks, 413, /metrics' 401), each answer checked against the document the same way.
 
 Run: python3 openapi_peer.py BINARY [--max-examples N] [--workers N] [--seed N] [--use-file]
 (prints 'N passed, N failed', exits 1 on any failure). Needs Tests/peer/requirements-openapi.txt."""
 import argparse
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -27,10 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import urllib.error
 import urllib.request
-import hashlib
-import hmac
 import xml.etree.ElementTree as ElementTree
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,6 +43,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 DOCUMENT = os.path.join(ROOT, "Sources", "GatewayApp", "Resources", "openapi.json")
 KEY = "kgw_demo_0123456789abcdef0123456789abcdef"
 MASTER_KEY = "demo-master-key"
+METRICS_TOKEN = "metrics-token-for-the-openapi-peer"
 MODELS = ["krea-2-medium", "krea-2-large", "krea-2-turbo", "default", "fast"]
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance", "response_headers_conformance"]
@@ -156,6 +161,8 @@ class Gateway:
         # configured, so every webhook URL schemathesis sends is refused (400): only the directed
         # checks' admin-created key (which gets a secret) has events delivered, to a local receiver.
         text += "webhooks: {allow_http: true, allowed_hosts: [\"127.0.0.1\"], timeout_s: 2, retry_schedule_s: [0.2]}\n"
+        # /metrics behind a token, so that its 401 is exercised too.
+        text += "metrics: {bearer_token: \"%s\"}\n" % METRICS_TOKEN
         self.config = os.path.join(workspace, "gateway.yaml")
         open(self.config, "w", encoding="utf-8").write(text)
         self.log = []
@@ -269,6 +276,7 @@ def directed_checks(gateway, document):
     limits, refunds, webhook deliveries, callbacks), driven by the simulators' prompt markers,
     each answer checked against the document."""
     import requests
+    import urllib3
     conformance = Conformance(document)
     receiver = Receiver()
     base = gateway.base
@@ -384,7 +392,7 @@ def directed_checks(gateway, document):
     call("the master key may not create jobs", "POST", "/v1/generations", 403, headers=master_headers, json=generation("a"))
     call("the master key has no usage", "GET", "/v1/usage", 403, headers=master_headers)
     call("a client key on /admin", "GET", "/admin/keys", 403)
-    once = dict(key_headers, **{"Idempotency-Key": "directed-1"})
+    once = dict(key_headers, **{"Idempotency-Key": "directed-%d" % os.getpid()})
     call("Idempotency-Key: first use", "POST", "/v1/generations", 202, headers=once, json=generation("idem"))
     call("Idempotency-Key: replayed", "POST", "/v1/generations", 200, headers=once, json=generation("idem"))
     call("Idempotency-Key: another body", "POST", "/v1/generations", 422, headers=once, json=generation("other"))
@@ -395,13 +403,14 @@ def directed_checks(gateway, document):
     # Admin: config entries are read-only; teams in use; reload.
     call("a configured key is read-only", "PATCH", "/admin/keys/{id}", 409, {"id": "demo"}, headers=master_headers, json={"rpm": 5})
     call("a configured team is read-only", "DELETE", "/admin/teams/{id}", 409, {"id": "demo"}, headers=master_headers)
-    call("a team", "POST", "/admin/teams", 201, headers=master_headers, json={"name": "directed", "budget": {"limit_usd": "1", "period": "weekly"}})
-    call("the same team again", "POST", "/admin/teams", 409, headers=master_headers, json={"name": "directed"})
-    member = body(call("a key in it", "POST", "/admin/keys", 201, headers=master_headers, json={"name": "m", "team": "directed"}))
-    call("a team in use", "DELETE", "/admin/teams/{id}", 409, {"id": "directed"}, headers=master_headers)
+    team = "directed-%d" % os.getpid()
+    call("a team", "POST", "/admin/teams", 201, headers=master_headers, json={"name": team, "budget": {"limit_usd": "1", "period": "weekly"}})
+    call("the same team again", "POST", "/admin/teams", 409, headers=master_headers, json={"name": team})
+    member = body(call("a key in it", "POST", "/admin/keys", 201, headers=master_headers, json={"name": "m", "team": team}))
+    call("a team in use", "DELETE", "/admin/teams/{id}", 409, {"id": team}, headers=master_headers)
     call("the key's secret rotated", "PATCH", "/admin/keys/{id}", 200, {"id": member.get("id", "x")}, headers=master_headers, json={"rotate_webhook_secret": True})
     call("the key revoked", "DELETE", "/admin/keys/{id}", 200, {"id": member.get("id", "x")}, headers=master_headers)
-    call("the team deleted", "DELETE", "/admin/teams/{id}", 200, {"id": "directed"}, headers=master_headers)
+    call("the team deleted", "DELETE", "/admin/teams/{id}", 200, {"id": team}, headers=master_headers)
     call("reload", "POST", "/admin/reload", 200, headers=master_headers)
 
     # Webhooks: an admin-created key has a webhook secret; its event goes to the local receiver.
@@ -412,8 +421,14 @@ def directed_checks(gateway, document):
     while time.monotonic() < deadline and not receiver.events:
         time.sleep(0.05)
     check("its event is delivered", bool(receiver.events))
+    # The receiver has the event a moment before the gateway has read its answer.
+    deadline = time.monotonic() + 10
+    delivered = []
+    while not delivered and time.monotonic() < deadline:
+        listed = requests.get(base + "/admin/webhook-deliveries", headers=master_headers, params={"state": "delivered"}, timeout=10)
+        delivered = [item["id"] for item in body(listed).get("data", [])] if listed.status_code == 200 else []
+        time.sleep(0.05 if not delivered else 0)
     deliveries = body(call("the delivery log", "GET", "/admin/webhook-deliveries", 200, headers=master_headers, params={"state": "delivered"}))
-    delivered = [item["id"] for item in deliveries.get("data", [])]
     if check("the delivery is listed as delivered", bool(delivered), deliveries):
         call("a delivery sent again", "POST", "/admin/webhook-deliveries/{id}/retry", 202, {"id": delivered[0]}, headers=master_headers)
     call("an unknown delivery", "POST", "/admin/webhook-deliveries/{id}/retry", 404, {"id": "msg_none"}, headers=master_headers)
@@ -424,8 +439,46 @@ def directed_checks(gateway, document):
     call("a provider callback", "POST", "/v1/provider-callbacks/{id}/{token}", 200, {"id": job, "token": token}, headers={}, json={"status": "completed"})
     call("a callback with a wrong token", "POST", "/v1/provider-callbacks/{id}/{token}", 404, {"id": job, "token": "0" * 32}, headers={})
 
+    # Limits of the HTTP layer: announced with `Expect: 100-continue`, so the 413 is read before any
+    # body byte is sent (a client still sending when the server closes could lose the answer).
+    def too_large(name, path, token):
+        response = requests.models.Response()
+        try:
+            with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as connection:
+                connection.sendall(("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                                    "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % (path, token, 2 * 1024 * 1024)).encode())
+                raw = b""
+                # The answer closes the connection (`Connection: close`).
+                while True:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    raw += chunk
+        except OSError as error:
+            check(name, False, repr(error))
+            return
+        head, _, content = raw.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        response.status_code = int(lines[0].split(" ")[1]) if lines and len(lines[0].split(" ")) > 1 else 0
+        fields = urllib3.HTTPHeaderDict()
+        for line in lines[1:]:
+            if ": " in line:
+                fields.add(*line.split(": ", 1))
+        response.headers = requests.structures.CaseInsensitiveDict(fields)
+        response.raw = types.SimpleNamespace(headers=fields, version=11)  # what schemathesis reads
+        response._content, response.encoding, response.url = content, "utf-8", base + path
+        response.request = requests.Request("POST", base + path).prepare()
+        problems = conformance.problems("POST", path, response)
+        if response.status_code != 413:
+            problems.insert(0, "expected 413, got %d: %r" % (response.status_code, raw[:300]))
+        check("%s: POST %s -> 413" % (name, path), not problems, "; ".join(problems))
+
+    too_large("a body over server.max_body_bytes", "/v1/generations", KEY)
+    too_large("an admin body over server.max_body_bytes", "/admin/teams", MASTER_KEY)
+
     # Operations.
-    call("metrics", "GET", "/metrics", 200, headers={})
+    call("metrics without its token", "GET", "/metrics", 401, headers={})
+    call("metrics", "GET", "/metrics", 200, headers={"Authorization": "Bearer " + METRICS_TOKEN})
     call("health", "HEAD", "/healthz", 200, headers={})
     call("readiness", "GET", "/readyz", 200, headers={})
     receiver.server.shutdown()
@@ -435,14 +488,18 @@ def directed_checks(gateway, document):
 
 def schemathesis_config(path):
     """Per-operation credentials through the document's security schemes (gatewayKey on /v1 and
-    the compatibility paths, masterKey on /admin), and the demo's model names offered for `model`
-    most of the time so that generated submissions get past `unknown_model`."""
+    the compatibility paths, masterKey on /admin, metricsToken on /metrics), the demo's model names
+    and aspect ratios offered most of the time so that generated submissions get past
+    `unknown_model`, and `Prefer: wait` values (the header takes any preference list)."""
     models = ", ".join('"%s"' % name for name in MODELS)
     ratios = ", ".join('"%s"' % ratio for ratio in ["1:1", "16:9", "9:16", "4:3", "2:3", "3:2", "4:5"])
     open(path, "w", encoding="utf-8").write(
         "[auth.openapi.gatewayKey]\nbearer = \"%s\"\n\n[auth.openapi.masterKey]\nbearer = \"%s\"\n\n" % (KEY, MASTER_KEY)
+        + "[auth.openapi.metricsToken]\nbearer = \"%s\"\n\n" % METRICS_TOKEN
         + "[dictionaries.models]\nvalues = [%s]\n\n[dictionaries.ratios]\nvalues = [%s]\n\n" % (models, ratios)
+        + "[dictionaries.preferences]\nvalues = [\"wait\", \"wait=1\", \"wait=3\", \"respond-async, wait=2\", \"wait=0\", \"wait=61\"]\n\n"
         + "[parameters]\n"
+        + "\"header.Prefer\" = { dictionary = \"preferences\", probability = 0.6 }\n"
         + "\"body.model\" = { dictionary = \"models\", probability = 0.8 }\n"
         + "\"body.aspect_ratio\" = { dictionary = \"ratios\", probability = 0.7 }\n"
         + "\"body.size\" = { dictionary = \"ratios\", probability = 0.5 }\n")
@@ -543,7 +600,7 @@ def run_schemathesis(location, base, workspace, args, exclude_openapi):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("binary")
-    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("OPENAPI_PEER_MAX_EXAMPLES", "25")))
+    parser.add_argument("--max-examples", type=int, default=int(os.environ.get("OPENAPI_PEER_MAX_EXAMPLES", "50")))
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=int(os.environ.get("OPENAPI_PEER_SEED", "20261121")))
     parser.add_argument("--timeout", type=int, default=420, help="hard limit on the schemathesis run, seconds")
@@ -560,6 +617,7 @@ def main():
         if not check("the gateway starts and /readyz answers 200", gateway.wait_ready(), "".join(gateway.log[-10:])):
             return
         status, body, content_type = fetch(gateway.base + "/openapi.json")
+        location, exclude = gateway.base + "/openapi.json", False
         if status == 404 or args.use_file:
             # Before the route exists (or on request): test the same document from the file.
             print("     GET /openapi.json -> %d: testing %s against %s" % (status, os.path.relpath(DOCUMENT, ROOT), gateway.base), flush=True)
@@ -573,9 +631,9 @@ def main():
             check("GET /openapi.json answers 200 application/json", status == 200 and content_type.startswith("application/json"),
                   "%d %s" % (status, content_type))
             if not check("the served document is Sources/GatewayApp/Resources/openapi.json", served == document,
-                         "served %d bytes that differ from the file" % len(body)):
-                return
-            location, exclude = gateway.base + "/openapi.json", False
+                         "%d bytes served that differ from the file" % len(body)):
+                # Still test the file, for a complete report; the run has failed already.
+                location, exclude = DOCUMENT, True
 
         code, output, elapsed, junit = run_schemathesis(location, gateway.base, workspace, args, exclude)
         operations, failing = junit_summary(junit)
@@ -594,14 +652,14 @@ def main():
         served = sorted(key for key in histogram if key.rsplit(" ", 1)[1].startswith("2"))
         print("     2xx by route: " + ", ".join("%s (%d)" % (key, histogram[key]) for key in served), flush=True)
         open(os.path.join(workspace, "gateway.log"), "w", encoding="utf-8").write("".join(gateway.log))
-        if check("the gateway survived the run", alive, "".join(gateway.log[-20:])):
-            directed_checks(gateway, document)
         check("schemathesis tested every documented operation", operations >= len(ROUTES) - (1 if exclude else 0),
               "%d operations in the report" % operations)
         if not check("schemathesis found no failure (%s)" % ", ".join(CHECKS), code == 0 and not failing,
                      "exit %s; full output in %s" % (code, os.path.join(workspace, "schemathesis.log"))):
             print(output[-6000:], flush=True)
             args.keep = True
+        if check("the gateway survived the run", alive, "".join(gateway.log[-20:])):
+            directed_checks(gateway, document)
     finally:
         gateway.stop()
         if args.keep:

@@ -73,7 +73,8 @@ struct GenerationRoutes: Sendable {
         guard !idempotencyKey.isEmpty, idempotencyKey.utf8.count <= IdempotencyKeys.maxKeyLength else {
             return .error(.parameter(.invalid, "Idempotency-Key", "Idempotency-Key must be 1 to \(IdempotencyKeys.maxKeyLength) characters"))
         }
-        let requestHash = KeyRing.sha256Hex(String(decoding: request.body, as: UTF8.self))
+        // The request is its body and its X-Webhook-URL (the only header that changes what it does).
+        let requestHash = KeyRing.sha256Hex(String(decoding: request.body, as: UTF8.self) + "\u{0}" + (request.headers["x-webhook-url"] ?? ""))
         switch await idempotency.begin(owner: key.id, key: idempotencyKey, requestHash: requestHash) {
         case .reused:
             return .error(APIError(status: 422, kind: .invalidRequest, code: "idempotency_key_reused",

@@ -77,15 +77,22 @@ final class IdempotencyKeys: Sendable {
         }
     }
 
+    /// Answers that are final for this exact request, and so replayed: a job, or a refusal of the
+    /// request itself. Anything that may change on a retry — a rate limit, a budget, a conflict, a
+    /// provider or store failure — forgets the key, so the retry runs again.
+    static func isFinal(status: Int, jobID: String?) -> Bool {
+        jobID != nil || [400, 404, 413, 415, 422].contains(status)
+    }
+
     /// The first request is answered: keep what it got, or forget the key when the answer was
-    /// not final (a 5xx, so a retry may succeed). Returns the record to make durable, if any.
+    /// not final. Returns the record to make durable, if any.
     @discardableResult
     func finish(owner: String, key: String, jobID: String?, status: Int, body: String) -> IdempotencyRecord? {
         let id = Self.id(owner, key)
         let (record, waiters) = state.withLock { state -> (IdempotencyRecord?, [CheckedContinuation<Void, Never>]) in
             guard var entry = state.entries[id] else { return (nil, []) }
             let waiters = entry.waiters
-            if jobID == nil && status >= 500 {
+            if !Self.isFinal(status: status, jobID: jobID) {
                 state.entries[id] = nil
                 return (nil, waiters)
             }

@@ -65,11 +65,10 @@ struct OpenAIImagesRoute: Sendable {
             throw APIError(status: 400, kind: .invalidRequest, code: "unknown_parameter", message: "unknown field \(unknown.key)", param: unknown.key)
         }
         let object = JSONValue.object(members)
-        guard let model = object["model"] else { throw APIError.parameter(.missing, "model", "model is required") }
-        guard let modelName = model.stringValue, !modelName.isEmpty else { throw APIError.parameter(.invalid, "model", "model must be a string") }
-        guard let promptValue = object["prompt"] else { throw APIError.parameter(.missing, "prompt", "prompt is required") }
-        guard let prompt = promptValue.stringValue, !prompt.isEmpty else { throw APIError.parameter(.invalid, "prompt", "prompt must be a non-empty string") }
-        var generation = GenerationRequest(model: modelName, prompt: prompt)
+        // What the OpenAI fields mean in our request; the one strict decoder then checks it all
+        // (model and prompt present and well-formed, a blank prompt, metadata limits).
+        var translated: [(key: String, value: JSONValue)] = members.filter { $0.key == "model" || $0.key == "prompt" }
+        let modelName = object["model"]?.stringValue ?? ""
         if let n = object["n"], !(n == .null) {
             guard n.integerValue == 1 else { throw APIError.parameter(.invalid, "n", "only n = 1 is supported: one image per request") }
         }
@@ -82,13 +81,14 @@ struct OpenAIImagesRoute: Sendable {
             throw APIError(status: 400, kind: .invalidRequest, code: "unsupported_parameter", message: "style is not supported by \(modelName)", param: "style")
         }
         if let user = object["user"], !(user == .null) {
-            guard let text = user.stringValue else { throw APIError.parameter(.invalid, "user", "user must be a string") }
-            generation.metadata = .object([("user", .string(text))])
+            guard user.stringValue != nil else { throw APIError.parameter(.invalid, "user", "user must be a string") }
+            translated.append(("metadata", .object([("user", user)])))
         }
+        var resolution: String?
         if let quality = object["quality"], !(quality == .null) {
             switch quality.stringValue {
             case "auto", "standard": break
-            case "1K", "2K": generation.resolution = quality.stringValue
+            case "1K", "2K": resolution = quality.stringValue
             default: throw APIError.parameter(.invalid, "quality", "quality must be auto, standard, 1K or 2K")
             }
         }
@@ -96,10 +96,18 @@ struct OpenAIImagesRoute: Sendable {
             guard let text = size.stringValue else { throw APIError.parameter(.invalid, "size", "size must be a string") }
             if text != "auto" {
                 let capabilities = generations.models.resolve(modelName)?.first?.capabilities
-                let (ratio, resolution) = try Self.map(size: text, to: capabilities)
-                generation.aspectRatio = ratio
-                if generation.resolution == nil { generation.resolution = resolution }
+                let mapped = try Self.map(size: text, to: capabilities)
+                translated.append(("aspect_ratio", .string(mapped.ratio)))
+                if resolution == nil { resolution = mapped.resolution }
             }
+        }
+        if let resolution { translated.append(("resolution", .string(resolution))) }
+        let generation: GenerationRequest
+        do {
+            generation = try GenerationRequest.decode(Array(JSONValue.object(translated).serialized.utf8))
+        } catch {
+            // `user` is carried as metadata: its limits are the metadata's, named by its field.
+            throw error.param == "metadata" ? APIError.parameter(.invalid, "user", "user is too long (metadata is at most 4 KiB)") : error
         }
         return generation
     }

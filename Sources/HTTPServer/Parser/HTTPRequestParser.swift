@@ -141,6 +141,9 @@ public struct HTTPRequestParser: Sendable {
             return .incomplete
         }
         scanFrom = lf + 1
+        // The length first: fed in pieces, a line this long is refused before its LF arrives, so
+        // fed whole it must be refused the same way (found by fuzzing: whole vs byte by byte).
+        if lf - start > limit + 1 { return .tooLong }
         guard lf > start, buffer[lf - 1] == 0x0D else { return .invalid("line ends in a bare LF") }
         let end = lf - 1
         if end - start > limit { return .tooLong }

@@ -3,6 +3,17 @@ import Testing
 
 @Suite("HTTPRequestParser")
 struct HTTPRequestParserTests {
+    /// Found by fuzzing: a chunk-size line over the limit that ends in a bare LF was "bare LF" when
+    /// the bytes came at once and "too long" when they trickled in. The length wins either way.
+    @Test func anOverlongLineEndingInABareLFIsTooLongHoweverItArrives() {
+        var limits = HTTPParserLimits()
+        limits.maxChunkLineBytes = 16
+        let text = "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "1", count: 40) + "\n"
+        let whole = parse(text, limits: limits)
+        #expect(whole.error == parseByteAtATime(text, limits: limits).error)
+        #expect(whole.error == .malformed("chunk-size line is too long"))
+    }
+
     static let samples: [String] = [
         "GET /v1/models HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n",
         "POST /v1/generations HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world",
