@@ -38,11 +38,11 @@ final class GatewayHarness: Sendable {
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
          providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil,
-         stateDirectory: String? = nil, store: (any StateStore)? = nil, callbackCopies: Int = 1, kreaURL fixedKreaURL: String? = nil) async throws {
+         stateDirectory: String? = nil, store: (any StateStore)? = nil, callbackCopies: Int? = nil, kreaURL fixedKreaURL: String? = nil) async throws {
         var kreaSettings = SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
-        kreaSettings.callbackCopies = callbackCopies
+        if let callbackCopies { kreaSettings.callbackCopies = callbackCopies }
         var evolinkSettings = SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
-        evolinkSettings.callbackCopies = callbackCopies
+        if let callbackCopies { evolinkSettings.callbackCopies = callbackCopies }
         krea = KreaSimulator(configuration: kreaSettings)
         evolink = EvolinkSimulator(configuration: evolinkSettings)
         let startedKrea = try krea.start(), evolinkURL = try evolink.start()
