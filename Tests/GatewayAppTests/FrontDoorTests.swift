@@ -50,7 +50,9 @@ struct FrontDoorTests {
         let threadsBefore = Self.threads()
         let peak = Peak()
         let waiters = 300
-        let statuses = try await withThrowingTaskGroup(of: String.self) { group in
+        let collected: Result<[String], any Error>
+        do {
+            collected = .success(try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<waiters {
                 group.addTask {
                     var request = HTTPClientRequest(url: harness.baseURL + "/v1/generations/\(id)")
@@ -74,8 +76,12 @@ struct FrontDoorTests {
             var statuses: [String] = []
             for try await status in group where status != "sampler" { statuses.append(status) }
             return statuses
+            })
+        } catch {
+            collected = .failure(error)
         }
         try await client.shutdown()
+        let statuses = try collected.get()
         let observed = peak.value
         print("Prefer: wait with \(waiters) clients: \(observed.waiting) waiting at once, \(observed.threads) threads "
               + "(\(threadsBefore) before), RSS \(observed.rssKiB / 1024) MiB (test process: gateway, simulators and client)")

@@ -30,7 +30,12 @@ final class GatewayHarness: Sendable {
     /// The YAML the gateway was started with.
     let yaml: String
     let logger: Logger
-    let client: HTTPClient
+    private let clientBox: Mutex<HTTPClient>
+    /// The test's HTTP client (a new one after `restart()`: the old one's pooled connections
+    /// went to the stopped gateway).
+    var client: HTTPClient { clientBox.withLock { $0 } }
+    private let clientConfiguration: HTTPClient.Configuration
+    private let stopped = Mutex(false)
     let providerClient: HTTPClient
     let baseURL: String
 
@@ -118,10 +123,12 @@ final class GatewayHarness: Sendable {
         var clientConfiguration = HTTPClient.Configuration()
         // Hundreds of simultaneous submissions must really be simultaneous.
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 600
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        self.clientConfiguration = clientConfiguration
+        clientBox = Mutex(HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration))
     }
 
     func stop() async {
+        stopped.withLock { $0 = true }
         await application.shutdown()
         try? await client.shutdown()
         try? await providerClient.shutdown()
@@ -137,6 +144,21 @@ final class GatewayHarness: Sendable {
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
         current.withLock { $0 = next }
         try next.start()
+        let fresh = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        let old = clientBox.withLock { box in
+            defer { box = fresh }
+            return box
+        }
+        try? await old.shutdown()
+    }
+
+    /// A test that throws before `stop()` must fail, not crash the whole test process: clients
+    /// and servers that were never shut down are kept alive (AsyncHTTPClient traps in a debug
+    /// build when a client is freed unstopped).
+    deinit {
+        guard !stopped.withLock({ $0 }) else { return }
+        let kept: [any Sendable] = [client, providerClient, krea, evolink, application]
+        HarnessLeaks.keep(kept)
     }
 
     /// A port that was free a moment ago (the gateway needs its own URL before it starts).
@@ -195,3 +217,9 @@ final class GatewayHarness: Sendable {
 }
 
 struct HarnessError: Error, CustomStringConvertible { let description: String }
+
+/// What unstopped harnesses leave behind, kept until the process ends.
+enum HarnessLeaks {
+    private static let kept = Mutex<[any Sendable]>([])
+    static func keep(_ objects: [any Sendable]) { kept.withLock { $0.append(contentsOf: objects) } }
+}
