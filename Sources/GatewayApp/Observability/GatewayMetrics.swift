@@ -26,10 +26,28 @@ final class GatewayMetrics: Sendable {
 
     // MARK: Recorded as it happens
 
+    private struct RequestKey: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    /// The handles of each (route, method, status), found with one hash of a small key per
+    /// request (this runs on every request, `/healthz` included).
+    private let requestHandles = Mutex<[RequestKey: (count: CoreMetrics.Counter, time: CoreMetrics.Timer)]>([:])
+
     /// One answered request: by route pattern (never the raw path), method and status.
     func request(route: String, method: String, status: Int, duration: Duration) {
-        counter("gateway_http_requests_total", [("route", route), ("method", method), ("status", String(status))]).increment()
-        timer("gateway_http_request_duration_seconds", [("route", route), ("method", method)]).recordNanoseconds(duration.nanoseconds)
+        let key = RequestKey(route: route, method: method, status: status)
+        let handles = requestHandles.withLock { $0[key] } ?? {
+            let made = (
+                counter("gateway_http_requests_total", [("route", route), ("method", method), ("status", String(status))]),
+                timer("gateway_http_request_duration_seconds", [("route", route), ("method", method)]))
+            requestHandles.withLock { $0[key] = made }
+            return made
+        }()
+        handles.count.increment()
+        handles.time.recordNanoseconds(duration.nanoseconds)
     }
 
     /// One call to a provider: `outcome` is `ok` or the failure kind.
