@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,19 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "kgw_demo_0123456789abcdef0123456789abcdef"
 TIGHT_KEY = "kgw_tight_0123456789abcdef0123456789abcdef"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    results["passed" if condition else "failed"] += 1
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition else " " + str(detail)), flush=True)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from peer_checks import check, free_port, results  # noqa: E402 (the peers' shared helpers)
 
 
 class Receiver:

@@ -66,19 +66,7 @@ ROUTES = {
 DOCUMENTED_ONLY = {("HEAD", "/healthz")}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    results["passed" if condition else "failed"] += 1
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition else " " + str(detail)), flush=True)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from peer_checks import check, free_port, results  # noqa: E402 (the peers' shared helpers)
 
 
 # MARK: Structure

@@ -7,10 +7,8 @@ import asyncio
 import json
 import os
 import resource
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,19 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "kgw_demo_0123456789abcdef0123456789abcdef"
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    results["passed" if condition else "failed"] += 1
-    print(("ok   " if condition else "FAIL ") + name + ("" if condition else " " + detail), flush=True)
-    return condition
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from peer_checks import check, free_port, results  # noqa: E402 (the peers' shared helpers)
 
 
 def call(port, method, path, body=None, key=KEY):
