@@ -32,6 +32,7 @@ public final class GatewayApplication: Sendable {
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
     private let draining: DrainFlag
     let tracker: JobTracker
+    private let eviction = Mutex<Task<Void, Never>?>(nil)
 
     /// A configuration the application cannot run with (checked before listening).
     public struct StartupError: Error, CustomStringConvertible {
@@ -41,8 +42,11 @@ public final class GatewayApplication: Sendable {
     /// Builds the application over the given provider adapters (by provider name) and state
     /// store; nothing listens until `start()`. With a store that holds state, call `recover()`
     /// before `start()` (or use `open`, which does both the opening and the recovery).
+    /// `keepingFinishedJobs`: how many finished jobs stay in memory (the rest are read from the
+    /// store when asked for): 10,000 over SQLite; 100,000 memory-only, where a job that leaves
+    /// memory is gone.
     public init(configuration: GatewayConfiguration, providers unmetered: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
-                logger: Logger) throws(StartupError) {
+                keepingFinishedJobs: Int? = nil, logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.stateStore = journal
         self.logger = logger
@@ -55,7 +59,7 @@ public final class GatewayApplication: Sendable {
         } catch {
             throw StartupError(description: error.description)
         }
-        let store = JobStore()
+        let store = JobStore(archive: journal, keepingFinished: keepingFinishedJobs ?? (journal is SQLiteStateStore ? 10_000 : 100_000))
         let ledger = Ledger()
         let rateLimiter = RateLimiter()
         let keys = KeyRing(configuration: configuration)
@@ -142,7 +146,34 @@ public final class GatewayApplication: Sendable {
     public func start() throws(SocketError) -> SocketAddress {
         let address = try server.start()
         logger.info("listening", metadata: ["address": "\(address)", "port": "\(address.port)"])
+        startEviction()
         return address
+    }
+
+    /// Once a second, finished jobs beyond what memory keeps leave it (they stay in the store).
+    /// A job leaves only a full sweep after it finished, and only after a flush: its last change
+    /// (queued right after its terminal transition) is on disk before memory lets it go.
+    private func startEviction(every interval: Duration = .seconds(1)) {
+        let jobs = self.jobs, ledger = self.ledger, store = self.stateStore, logger = self.logger
+        let task = Task {
+            var marker = jobs.finishMarker
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                do {
+                    try await store.flush()
+                } catch {
+                    // Nothing leaves memory while the store fails: it is the only other copy.
+                    continue
+                }
+                let evicted = jobs.evict(finishedBy: marker)
+                if !evicted.isEmpty {
+                    ledger.forgetCharges(jobIDs: evicted)
+                    logger.trace("finished jobs left memory", metadata: ["count": "\(evicted.count)"])
+                }
+                marker = jobs.finishMarker
+            }
+        }
+        eviction.withLock { $0 = task }
     }
 
     /// Lets `reload()` and `POST /admin/reload` re-read the configuration from `source`.
@@ -162,6 +193,7 @@ public final class GatewayApplication: Sendable {
         draining.set()
         logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
         await server.shutdown()
+        eviction.withLock { $0?.cancel() }
         tracker.stop()
         await webhooks.shutdown()
         // Everything queued reaches the disk before the process exits (API.md §10).

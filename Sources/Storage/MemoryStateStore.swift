@@ -2,8 +2,9 @@ import GatewayCore
 import Synchronization
 
 /// The store for `state.dir: ""`: nothing survives the process. By default it keeps nothing
-/// (memory is already the working set); `retaining: true` keeps a record that a later `load()`
-/// returns, so a restart can be rehearsed in one process (tests).
+/// (memory is the working set, and a job that leaves memory is gone); `retaining: true` keeps a
+/// record that reads and a later `load()` return, so a restart can be rehearsed in one process
+/// (tests).
 public final class MemoryStateStore: StateStore {
     private struct Record: ~Copyable {
         var state = StoredState()
@@ -17,12 +18,31 @@ public final class MemoryStateStore: StateStore {
 
     public var location: String { "memory" }
 
-    public func load() async throws(StoreError) -> StoredState {
+    public func load(keepingFinished: Int) async throws(StoreError) -> StoredState {
         record.withLock { record in
-            var state = record.state
-            state.jobs.sort { $0.id < $1.id }
-            return state
+            StoredState.loading(
+                keys: record.state.keys, teams: record.state.teams, jobs: record.state.jobs, ledger: record.state.ledger,
+                deliveries: record.state.deliveries, idempotency: record.state.idempotency, keepingFinished: keepingFinished)
         }
+    }
+
+    public func job(id: String) async throws(StoreError) -> Job? {
+        record.withLock { record in record.jobIndex[id].map { record.state.jobs[$0] } }
+    }
+
+    public func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] {
+        record.withLock { record in
+            Array(record.state.jobs
+                .filter { job in
+                    (owner == nil || job.ownerKeyID == owner) && (status == nil || job.status == status) && (cursor.map { job.id < $0 } ?? true)
+                }
+                .sorted { $0.id > $1.id }
+                .prefix(limit))
+        }
+    }
+
+    public func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] {
+        record.withLock { record in record.state.ledger.filter { $0.jobID == jobID } }
     }
 
     public func enqueue(_ changes: [StateChange]) -> StoreTicket {

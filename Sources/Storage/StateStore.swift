@@ -46,14 +46,24 @@ public struct IdempotencyRecord: Sendable, Equatable {
     }
 }
 
-/// Everything the store holds, read back at start-up.
+/// What start-up reads back. Not the whole history: the jobs recovery must act on or that are
+/// worth keeping in memory, and totals over everything else (a store with a million finished jobs
+/// starts with a few thousand in memory).
 public struct StoredState: Sendable, Equatable {
     public var keys: [KeyRecord] = []
     public var teams: [TeamRecord] = []
-    /// Oldest first (ids sort by creation time).
+    /// Oldest first (ids sort by creation time): every open job, the newest finished ones (as many
+    /// as `load` was asked to keep), and every finished job whose settlement or webhook event is
+    /// missing.
     public var jobs: [Job] = []
-    /// In the order they were written.
+    /// The ledger lines of `jobs`, in the order they were written.
     public var ledger: [LedgerEntry] = []
+    /// Every owner's spent and reserved money per window, over all ledger lines.
+    public var ledgerBalances: [LedgerBalance] = []
+    /// Counts and money over every stored job.
+    public var jobTally = JobTally()
+    /// Requests per key and window over every stored job.
+    public var requestCounts: [RequestCount] = []
     /// Oldest first.
     public var deliveries: [WebhookDelivery] = []
     public var idempotency: [IdempotencyRecord] = []
@@ -82,8 +92,16 @@ public struct StoreTicket: Sendable, Comparable, Hashable {
 public protocol StateStore: Sendable {
     /// Where the state lives, for logs (`memory` or the database file).
     var location: String { get }
-    /// Everything stored (start-up recovery).
-    func load() async throws(StoreError) -> StoredState
+    /// Start-up recovery: see `StoredState`; `keepingFinished` bounds the finished jobs returned
+    /// (newest first) beyond those recovery needs.
+    func load(keepingFinished: Int) async throws(StoreError) -> StoredState
+    /// A stored job (`nil` if there is none; the memory-only store keeps none).
+    func job(id: String) async throws(StoreError) -> Job?
+    /// Stored jobs newest first, strictly older than `cursor` (a job id), of one owner and status
+    /// when given, at most `limit`.
+    func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job]
+    /// One job's ledger lines in the order they were written.
+    func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry]
     /// Queues changes; returns at once.
     func enqueue(_ changes: [StateChange]) -> StoreTicket
     /// Returns once everything queued up to `ticket` is durable; throws if its transaction failed.
@@ -95,6 +113,12 @@ public protocol StateStore: Sendable {
 }
 
 extension StateStore {
+    /// Everything stored.
+    public func load() async throws(StoreError) -> StoredState { try await load(keepingFinished: .max) }
+
+    /// Returns once everything queued so far is durable.
+    public func flush() async throws(StoreError) { try await commit([]) }
+
     /// Queues changes and waits until they are durable.
     public func commit(_ changes: [StateChange]) async throws(StoreError) {
         try await waitUntilDurable(enqueue(changes))

@@ -134,7 +134,7 @@ struct DurabilityTests {
         #expect(reply.error["code"] as? String == "storage_unavailable")
         let spend = try await Self.spend(harness)
         #expect(spend["key"]?.reserved == "0.000" && spend["key"]?.spent == "0.000")
-        #expect(harness.application.jobs.allJobs.isEmpty)
+        #expect(harness.application.jobs.residentJobs.isEmpty)
         #expect(try await harness.send(.GET, "/readyz", key: nil).status == 503)
         // An admin change that cannot be recorded is not kept either.
         let team = try await harness.send(.POST, "/admin/teams", key: GatewayHarness.masterKey, json: #"{"name":"ops"}"#)
@@ -147,7 +147,10 @@ struct DurabilityTests {
 /// A store whose disk is gone: every write fails (as a full or failed disk would make SQLite do).
 final class FailingStore: StateStore {
     var location: String { "failing" }
-    func load() async throws(StoreError) -> StoredState { StoredState() }
+    func load(keepingFinished: Int) async throws(StoreError) -> StoredState { StoredState() }
+    func job(id: String) async throws(StoreError) -> Job? { throw StoreError("disk I/O error") }
+    func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] { throw StoreError("disk I/O error") }
+    func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] { throw StoreError("disk I/O error") }
     func enqueue(_ changes: [StateChange]) -> StoreTicket { StoreTicket(changes.isEmpty ? 0 : 1) }
     func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
         if ticket.sequence > 0 { throw StoreError("disk I/O error") }

@@ -22,7 +22,7 @@ struct FaultInjectionTests {
     static func expectLedgerMatchesJobs(_ harness: GatewayHarness, _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
         let totals = harness.application.ledger.allTotals.filter { $0.owner == .key("key-a") }
         let ledger = totals.reduce(Money.zero) { $0 + $1.spent + $1.reserved }
-        let jobs = harness.application.jobs.allJobs.filter { $0.ownerKeyID == "key-a" }
+        let jobs = harness.application.jobs.residentJobs.filter { $0.ownerKeyID == "key-a" }
         let held = jobs.filter { $0.billingStatus != .released }.reduce(Money.zero) { $0 + $1.cost }
         #expect(ledger == held, "\(label): ledger \(ledger.apiString) vs jobs \(held.apiString)", sourceLocation: sourceLocation)
         for job in jobs {
@@ -37,7 +37,7 @@ struct FaultInjectionTests {
 
     static func waitAllTerminal(_ harness: GatewayHarness, timeout: Duration = .seconds(10)) async throws {
         let deadline = ContinuousClock.now + timeout
-        while harness.application.jobs.allJobs.contains(where: { !$0.status.isTerminal }), ContinuousClock.now < deadline {
+        while harness.application.jobs.residentJobs.contains(where: { !$0.status.isTerminal }), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -67,7 +67,7 @@ struct FaultInjectionTests {
         }
         harness.krea.injectSubmissionFailures(status: 500, count: 10)
         for _ in 0..<10 { #expect(try await harness.generate(#"{"model":"krea-2-medium","prompt":"p"}"#).status == 502) }
-        #expect(harness.application.jobs.allJobs.isEmpty, "refused submissions keep no job")
+        #expect(harness.application.jobs.residentJobs.isEmpty, "refused submissions keep no job")
         Self.expectLedgerMatchesJobs(harness, "after the storms")
         // A burst on the alias's first target: every request lands on the second, at its price.
         harness.evolink.injectSubmissionFailures(status: 503, count: 5)

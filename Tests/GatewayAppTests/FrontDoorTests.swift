@@ -112,7 +112,7 @@ struct FrontDoorTests {
         #expect(ids.count == 1)
         #expect(replies.filter { $0.status == 202 }.count == 1)
         #expect(replies.filter { $0.status == 200 && $0.header("Idempotent-Replayed") == "true" }.count == 19)
-        #expect(harness.application.jobs.allJobs.count == 1)
+        #expect(harness.application.jobs.residentJobs.count == 1)
         #expect(harness.krea.received().filter { $0.method == "POST" }.count == 1)
         let usage = try await harness.send(.GET, "/v1/usage")
         let budget = try #require((usage.json["budgets"] as? [[String: Any]])?.first)
@@ -138,7 +138,7 @@ struct FrontDoorTests {
         try await harness.restart()
         let afterRestart = try await harness.generate(body, headers: [("Idempotency-Key", "order-42")])
         #expect(afterRestart.status == 200 && afterRestart.json["id"] as? String == ids.first)
-        #expect(harness.application.jobs.allJobs.filter { $0.ownerKeyID == "key-a" }.count == 1)
+        #expect(harness.application.jobs.residentJobs.filter { $0.ownerKeyID == "key-a" }.count == 1)
         await harness.stop()
     }
 

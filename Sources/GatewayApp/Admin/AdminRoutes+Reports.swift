@@ -13,38 +13,41 @@ extension AdminRoutes {
         guard ["key", "team", "model", "provider"].contains(groupBy) else {
             return .error(.parameter(.invalid, "group_by", "group_by must be one of key, team, model, provider"))
         }
-        var from = Timestamp(unixMilliseconds: .min), to = Timestamp(unixMilliseconds: .max)
+        var fromDay: Int64?, toDay: Int64?
         if let text = query["from"], !text.isEmpty {
             guard let day = Self.parseDate(text) else { return .error(.parameter(.invalid, "from", "from must be a date YYYY-MM-DD")) }
-            from = day
+            fromDay = JobTally.Group.day(of: day)
         }
         if let text = query["to"], !text.isEmpty {
             guard let day = Self.parseDate(text) else { return .error(.parameter(.invalid, "to", "to must be a date YYYY-MM-DD")) }
-            to = Timestamp(unixMilliseconds: day.unixMilliseconds + 86_400_000 - 1)
+            toDay = JobTally.Group.day(of: day)
         }
-        guard from <= to else { return .error(.parameter(.invalid, "from", "from is after to")) }
+        if let fromDay, let toDay, fromDay > toDay { return .error(.parameter(.invalid, "from", "from is after to")) }
 
+        // From the tally over every job admitted, so old jobs count after they left memory.
         struct Row { var requests = 0, completed = 0, failed = 0, cancelled = 0; var spent = Money.zero, reserved = Money.zero }
         var rows: [String?: Row] = [:]
-        for job in store.allJobs where job.createdAt >= from && job.createdAt <= to {
+        for (tallied, figures) in store.tally.groups {
+            if let fromDay, tallied.day < fromDay { continue }
+            if let toDay, tallied.day > toDay { continue }
             let group: String?
             switch groupBy {
-            case "team": group = job.team
-            case "model": group = job.model
-            case "provider": group = job.provider
-            default: group = job.ownerKeyID
+            case "team": group = tallied.team
+            case "model": group = tallied.model
+            case "provider": group = tallied.provider
+            default: group = tallied.ownerKeyID
             }
             var row = rows[group] ?? Row()
-            row.requests += 1
-            switch job.status {
-            case .completed: row.completed += 1
-            case .failed: row.failed += 1
-            case .cancelled: row.cancelled += 1
+            row.requests += figures.count
+            switch tallied.status {
+            case .completed: row.completed += figures.count
+            case .failed: row.failed += figures.count
+            case .cancelled: row.cancelled += figures.count
             case .queued, .running: break
             }
-            switch job.billingStatus {
-            case .charged: row.spent += job.cost
-            case .reserved: row.reserved += job.cost
+            switch tallied.billingStatus {
+            case .charged: row.spent += figures.cost
+            case .reserved: row.reserved += figures.cost
             case .released: break
             }
             rows[group] = row
@@ -57,7 +60,7 @@ extension AdminRoutes {
     }
 
     /// `GET /admin/generations?key=&status=&limit=&after=`: any key's jobs, newest first.
-    func generations(_ request: HTTPRequest) -> HTTPResponse {
+    func generations(_ request: HTTPRequest) async -> HTTPResponse {
         let query = request.queryParameters
         var limit = 20
         if let text = query["limit"] {
@@ -70,7 +73,13 @@ extension AdminRoutes {
             status = value
         }
         let key = query["key"].flatMap { $0.isEmpty ? nil : $0 }
-        let page = store.list(owner: key, status: status, limit: limit, after: query["after"].flatMap { $0.isEmpty ? nil : $0 })
+        let page: (jobs: [Job], hasMore: Bool)
+        do {
+            page = try await store.page(owner: key, status: status, limit: limit, after: query["after"].flatMap { $0.isEmpty ? nil : $0 })
+        } catch {
+            logger.error("cannot read stored generations", metadata: ["error": "\(error)"])
+            return .error(GenerationRoutes.storageUnavailable)
+        }
         let next = page.hasMore ? page.jobs.last.map { JSONText.quoted($0.id) } ?? "null" : "null"
         return .json(200, "{\"object\":\"list\",\"data\":[" + page.jobs.map(\.jsonObject).joined(separator: ",") + "],\"next\":\(next)}")
     }
@@ -78,7 +87,19 @@ extension AdminRoutes {
     /// `POST /admin/generations/{id}/refund`: releases a charged job's money (operator correction).
     func refund(_ request: HTTPRequest) async -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
-        guard let job = store.job(id: id) else { return .error(.notFound("no generation \(id)")) }
+        let job: Job
+        do {
+            guard let found = try await store.lookup(id: id) else { return .error(.notFound("no generation \(id)")) }
+            // A job that left memory comes back to be changed, with its charge from the ledger lines.
+            let resident = store.rehydrate(found)
+            job = resident.job
+            if resident.inserted && job.billingStatus == .charged && !ledger.hasCharge(jobID: id) {
+                ledger.restoreCharge(jobID: id, amount: job.cost, entries: try await journal.ledgerEntries(jobID: id))
+            }
+        } catch {
+            logger.error("cannot read a stored generation", metadata: ["error": "\(error)", "job_id": "\(id)"])
+            return .error(GenerationRoutes.storageUnavailable)
+        }
         var refunded: Job?
         var ticket: StoreTicket?
         if job.billingStatus == .charged {

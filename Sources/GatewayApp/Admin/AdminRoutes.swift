@@ -36,7 +36,7 @@ struct AdminRoutes: Sendable {
         router.add("PATCH", "/admin/teams/{id}", guarded { await patchTeam($0) })
         router.add("DELETE", "/admin/teams/{id}", guarded { await deleteTeam($0) })
         router.add("GET", "/admin/spend", guarded { spend($0) })
-        router.add("GET", "/admin/generations", guarded { generations($0) })
+        router.add("GET", "/admin/generations", guarded { await generations($0) })
         router.add("POST", "/admin/generations/{id}/refund", guarded { await refund($0) })
         router.add("GET", "/admin/webhook-deliveries", guarded { deliveries($0) })
         router.add("POST", "/admin/webhook-deliveries/{id}/retry", guarded { retryDelivery($0) })

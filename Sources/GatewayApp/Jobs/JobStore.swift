@@ -1,19 +1,72 @@
 import GatewayCore
 import Providers
+import Storage
 import Synchronization
 
-/// The jobs the gateway tracks, in memory (the working set; the `StateStore` is the durable
+/// The jobs the gateway tracks in memory (the working set; the `StateStore` is the durable
 /// record). Every state change goes through here, under one lock, so a job makes exactly one
 /// terminal transition however many callbacks and polls race; each change bumps the job's
 /// `revision`, which keeps the durable copy from going back in time.
+///
+/// Open jobs stay in memory; finished ones stay until `keepingFinished` newer ones have finished
+/// (`evict`), then live only in the store, where `lookup` and `page` find them. A tally over every
+/// job ever admitted stays in memory, so reports and metrics never depend on what is resident.
 public final class JobStore: Sendable {
     private struct State: ~Copyable {
         var jobs: [String: Job] = [:]
-        /// Each owner's job ids in creation order (ids sort by time).
+        /// Each owner's resident job ids in creation order (ids sort by time); ids of evicted jobs
+        /// linger until the owner's list is compacted.
         var byOwner: [String: [String]] = [:]
+        var residentByOwner: [String: Int] = [:]
         /// Requests waiting for a job to end (`Prefer: wait`), by job id.
         var waiters: [String: [Waiter]] = [:]
         var nextWaiter: UInt64 = 0
+        var tally = JobTally()
+        /// Resident finished jobs in the order they finished (or were last touched), with the
+        /// sequence number they got then; an entry whose number is not the job's current one is
+        /// stale.
+        var finishedOrder: [(id: String, sequence: UInt64)] = []
+        var finishedHead = 0
+        var finishedSequence: [String: UInt64] = [:]
+        var sequence: UInt64 = 0
+
+        mutating func addResident(_ job: Job) {
+            jobs[job.id] = job
+            residentByOwner[job.ownerKeyID, default: 0] += 1
+            if let last = byOwner[job.ownerKeyID]?.last, last > job.id {
+                var ids = byOwner[job.ownerKeyID] ?? []
+                var low = 0, high = ids.count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if ids[middle] < job.id { low = middle + 1 } else { high = middle }
+                }
+                if low == ids.count || ids[low] != job.id { ids.insert(job.id, at: low) }
+                byOwner[job.ownerKeyID] = ids
+            } else {
+                byOwner[job.ownerKeyID, default: []].append(job.id)
+            }
+            if job.status.isTerminal { markFinished(job.id) }
+        }
+
+        mutating func dropResident(_ id: String) -> Job? {
+            guard let job = jobs.removeValue(forKey: id) else { return nil }
+            finishedSequence[id] = nil
+            let left = (residentByOwner[job.ownerKeyID] ?? 1) - 1
+            residentByOwner[job.ownerKeyID] = left == 0 ? nil : left
+            if left == 0 {
+                byOwner[job.ownerKeyID] = nil
+            } else if let ids = byOwner[job.ownerKeyID], ids.count > 2 * left + 64 {
+                byOwner[job.ownerKeyID] = ids.filter { jobs[$0] != nil }
+            }
+            return job
+        }
+
+        /// The job (re)joins the end of the finished order.
+        mutating func markFinished(_ id: String) {
+            sequence += 1
+            finishedSequence[id] = sequence
+            finishedOrder.append((id, sequence))
+        }
     }
 
     private struct Waiter {
@@ -22,32 +75,83 @@ public final class JobStore: Sendable {
     }
 
     private let state = Mutex(State())
+    private let archive: any StateStore
+    /// How many finished jobs stay in memory.
+    public let keepingFinished: Int
 
-    public init() {}
+    public init(archive: any StateStore = MemoryStateStore(), keepingFinished: Int = 10_000) {
+        self.archive = archive
+        self.keepingFinished = max(0, keepingFinished)
+    }
 
     /// Adds a new job.
     public func insert(_ job: Job) {
         state.withLock { state in
-            state.jobs[job.id] = job
-            state.byOwner[job.ownerKeyID, default: []].append(job.id)
+            state.addResident(job)
+            state.tally.add(job)
         }
     }
 
-    /// Puts back the jobs read from the durable store (start-up), oldest first.
-    public func restore(_ jobs: [Job]) {
+    /// Puts back what start-up read from the durable store: the jobs it kept (oldest first) and
+    /// the tally over every stored job.
+    public func restore(_ jobs: [Job], tally: JobTally) {
         state.withLock { state in
-            for job in jobs {
-                state.jobs[job.id] = job
-                state.byOwner[job.ownerKeyID, default: []].append(job.id)
+            state.tally = tally
+            for job in jobs { state.addResident(job) }
+        }
+    }
+
+    /// Finished jobs that finished no later than `marker` (a `finishMarker` taken earlier) and
+    /// beyond the newest `keepingFinished` leave memory; returns their ids. The caller makes sure
+    /// their last change is durable first.
+    public func evict(finishedBy marker: UInt64) -> [String] {
+        state.withLock { state in
+            var evicted: [String] = []
+            while state.finishedHead < state.finishedOrder.count, state.finishedSequence.count > keepingFinished {
+                let (id, sequence) = state.finishedOrder[state.finishedHead]
+                guard sequence <= marker else { break }
+                state.finishedHead += 1
+                guard state.finishedSequence[id] == sequence else { continue }  // stale entry
+                if state.dropResident(id) != nil { evicted.append(id) }
             }
+            if state.finishedHead > 1024 && state.finishedHead * 2 > state.finishedOrder.count {
+                state.finishedOrder.removeFirst(state.finishedHead)
+                state.finishedHead = 0
+            }
+            return evicted
+        }
+    }
+
+    /// The sequence number of the latest finish (see `evict`).
+    public var finishMarker: UInt64 { state.withLock { $0.sequence } }
+
+    /// Jobs in memory: (open, finished).
+    public var residentCounts: (open: Int, finished: Int) {
+        state.withLock { ($0.jobs.count - $0.finishedSequence.count, $0.finishedSequence.count) }
+    }
+
+    /// The job, from memory or else from the store (`nil` if neither has it).
+    public func lookup(id: String) async throws(StoreError) -> Job? {
+        if let job = job(id: id) { return job }
+        return try await archive.job(id: id)
+    }
+
+    /// Brings a stored job back into memory (to change it): the resident copy, and whether this
+    /// call put it there (`false` when it was resident already).
+    public func rehydrate(_ job: Job) -> (job: Job, inserted: Bool) {
+        state.withLock { state in
+            if let resident = state.jobs[job.id] { return (resident, false) }
+            state.addResident(job)
+            return (job, true)
         }
     }
 
     /// Forgets a job whose submission was refused (the client got an error, never its id).
     public func remove(id: String) {
         let waiting = state.withLock { state -> [Waiter] in
-            guard let job = state.jobs.removeValue(forKey: id) else { return [] }
+            guard let job = state.dropResident(id) else { return [] }
             state.byOwner[job.ownerKeyID]?.removeAll { $0 == id }
+            state.tally.remove(job)
             return state.waiters.removeValue(forKey: id) ?? []
         }
         for waiter in waiting { waiter.continuation.resume(returning: nil) }
@@ -89,7 +193,10 @@ public final class JobStore: Sendable {
         var waiting: [Waiter] = []
         let transition = state.withLock { state -> Transition in
             let transition = body(&state)
-            if case .becameTerminal(let job) = transition { waiting = state.waiters.removeValue(forKey: job.id) ?? [] }
+            if case .becameTerminal(let job) = transition {
+                waiting = state.waiters.removeValue(forKey: job.id) ?? []
+                state.markFinished(job.id)
+            }
             return transition
         }
         if case .becameTerminal(let job) = transition {
@@ -150,12 +257,14 @@ public final class JobStore: Sendable {
                     job.error = snapshot.error ?? JobError(code: "upstream_error", message: "the provider reported the job \(snapshot.status.rawValue)")
                     job.billingStatus = .released
                 }
+                state.tally.replace(before, with: job)
                 state.jobs[id] = job
                 return .becameTerminal(job)
             }
             // Never move backwards from running to queued.
             if !(job.status == .running && snapshot.status == .queued) { job.status = snapshot.status }
             guard job.status != before.status || job.providerStatus != before.providerStatus else { return .progressed(before, changed: false) }
+            state.tally.replace(before, with: job)
             state.jobs[id] = job
             return .progressed(job, changed: true)
         }
@@ -173,76 +282,75 @@ public final class JobStore: Sendable {
         wakingWaiters { state in
             guard var job = state.jobs[id] else { return .unknown }
             if job.status.isTerminal { return .alreadyTerminal(job) }
+            let before = job
             job.status = .failed
             job.completedAt = now
             job.error = error
             job.billingStatus = .charged
             job.revision += 1
+            state.tally.replace(before, with: job)
             state.jobs[id] = job
             return .becameTerminal(job)
         }
     }
 
     /// A page of one owner's jobs (or everyone's, for the operator), newest first, strictly older
-    /// than the `after` cursor (a job id).
-    public func list(owner: String?, status: JobStatus?, limit: Int, after cursor: String?) -> (jobs: [Job], hasMore: Bool) {
+    /// than the `after` cursor (a job id): the resident jobs as they are now, merged with the
+    /// stored ones that left memory.
+    public func page(owner: String?, status: JobStatus?, limit: Int, after cursor: String?) async throws(StoreError) -> (jobs: [Job], hasMore: Bool) {
+        let resident = residentPage(owner: owner, status: status, limit: limit + 1, after: cursor)
+        var merged: [String: Job] = [:]
+        for job in resident { merged[job.id] = job }
+        // The store may hold older copies of resident jobs (whose status may no longer match):
+        // read on until `limit + 1` jobs that only the store has, or the store runs out.
+        var storeCursor = cursor
+        var fromStore = 0
+        while fromStore <= limit {
+            let batch = try await archive.jobs(owner: owner, status: status, before: storeCursor, limit: limit + 1)
+            for job in batch where self.job(id: job.id) == nil && merged[job.id] == nil {
+                merged[job.id] = job
+                fromStore += 1
+            }
+            guard batch.count == limit + 1, let last = batch.last else { break }
+            storeCursor = last.id
+        }
+        let sorted = merged.values.sorted { $0.id > $1.id }
+        return (Array(sorted.prefix(limit)), sorted.count > limit)
+    }
+
+    private func residentPage(owner: String?, status: JobStatus?, limit: Int, after cursor: String?) -> [Job] {
         state.withLock { state in
             let ids = owner.map { state.byOwner[$0] ?? [] } ?? state.jobs.keys.sorted()
             var page: [Job] = []
-            var hasMore = false
             for id in ids.reversed() {
                 if let cursor, id >= cursor { continue }
                 guard let job = state.jobs[id], status == nil || job.status == status else { continue }
-                if page.count == limit { hasMore = true; break }
                 page.append(job)
+                if page.count == limit { break }
             }
-            return (page, hasMore)
+            return page
         }
     }
-
-    /// Every job (for reports).
-    public var allJobs: [Job] { state.withLock { Array($0.jobs.values) } }
 
     /// Marks a charged job refunded by the operator: its money is released.
     public func refunded(id: String) -> Job? {
         state.withLock { state in
             guard var job = state.jobs[id], job.billingStatus == .charged else { return nil }
+            let before = job
             job.billingStatus = .released
             job.revision += 1
+            state.tally.replace(before, with: job)
             state.jobs[id] = job
+            if job.status.isTerminal { state.markFinished(id) }  // just changed: keep it a while longer
             return job
         }
     }
 
-    /// Money held and spent by (key, team, model), and job counts by status, over every job kept
-    /// (for `/metrics`), computed under the lock without copying the jobs.
-    struct Totals: Sendable {
-        struct Group: Hashable, Sendable {
-            var key: String
-            var team: String
-            var model: String
-        }
+    /// The jobs in memory (every job, until finished ones start leaving: see `evict`).
+    public var residentJobs: [Job] { state.withLock { Array($0.jobs.values) } }
 
-        var byStatus: [JobStatus: Int] = [:]
-        var spent: [Group: Money] = [:]
-        var reserved: [Group: Money] = [:]
-    }
-
-    var totals: Totals {
-        state.withLock { state in
-            var totals = Totals()
-            for job in state.jobs.values {
-                totals.byStatus[job.status, default: 0] += 1
-                let group = Totals.Group(key: job.ownerKeyID, team: job.team ?? "", model: job.model)
-                switch job.billingStatus {
-                case .charged: totals.spent[group, default: .zero] += job.cost
-                case .reserved: totals.reserved[group, default: .zero] += job.cost
-                case .released: _ = totals.spent[group, default: .zero]
-                }
-            }
-            return totals
-        }
-    }
+    /// Counts and money over every job admitted (resident or not), for reports and `/metrics`.
+    public var tally: JobTally { state.withLock { $0.tally } }
 
     /// Ids of every non-terminal job.
     public var openJobIDs: [String] {

@@ -64,17 +64,27 @@ struct Observability: Sendable {
 
     /// Gauges read from the working set at scrape time.
     private func refreshGauges() {
-        let totals = jobs.totals
-        for status in JobStatus.allCases {
-            metrics.set("gateway_jobs", [("status", status.rawValue)], Double(totals.byStatus[status] ?? 0))
+        struct Group: Hashable { var key: String, team: String, model: String }
+        var byStatus: [JobStatus: Int] = [:], spent: [Group: Money] = [:], reserved: [Group: Money] = [:]
+        for (tallied, figures) in jobs.tally.groups {
+            byStatus[tallied.status, default: 0] += figures.count
+            let group = Group(key: tallied.ownerKeyID, team: tallied.team ?? "", model: tallied.model)
+            switch tallied.billingStatus {
+            case .charged: spent[group, default: .zero] += figures.cost
+            case .reserved: reserved[group, default: .zero] += figures.cost
+            case .released: _ = spent[group, default: .zero]
+            }
         }
-        // Money by key, team and model: what every kept job holds or spent (USD).
-        for (group, amount) in totals.spent {
+        for status in JobStatus.allCases {
+            metrics.set("gateway_jobs", [("status", status.rawValue)], Double(byStatus[status] ?? 0))
+        }
+        // Money by key, team and model: what every job admitted holds or spent (USD).
+        for (group, amount) in spent {
             metrics.set("gateway_spend_usd", [("key", group.key), ("team", group.team), ("model", group.model)], amount.dollars)
         }
-        for group in Set(totals.spent.keys).union(totals.reserved.keys) {
+        for group in Set(spent.keys).union(reserved.keys) {
             metrics.set("gateway_reserved_usd", [("key", group.key), ("team", group.team), ("model", group.model)],
-                        (totals.reserved[group] ?? .zero).dollars)
+                        (reserved[group] ?? .zero).dollars)
         }
         // Every budget in its current window, exactly as the ledger has it.
         let now = Timestamp.now()

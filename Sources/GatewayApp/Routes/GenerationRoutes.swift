@@ -27,10 +27,10 @@ struct GenerationRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.add("POST", "/v1/generations") { request in await create(request) }
-        router.add("GET", "/v1/generations") { request in list(request) }
+        router.add("GET", "/v1/generations") { request in await list(request) }
         router.add("GET", "/v1/generations/{id}") { request in await get(request) }
         router.add("DELETE", "/v1/generations/{id}") { request in await cancel(request) }
-        router.add("POST", "\(Self.callbackPathPrefix)/{id}/{token}") { request in callback(request) }
+        router.add("POST", "\(Self.callbackPathPrefix)/{id}/{token}") { request in await callback(request) }
     }
 
     // MARK: Authentication
@@ -80,7 +80,7 @@ struct GenerationRoutes: Sendable {
             return .error(APIError(status: 422, kind: .invalidRequest, code: "idempotency_key_reused",
                                    message: "this Idempotency-Key was used with a different body", param: "Idempotency-Key"))
         case .replay(let record):
-            if let jobID = record.jobID, let job = store.job(id: jobID) {
+            if let jobID = record.jobID, let job = try? await store.lookup(id: jobID) {
                 var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Generation-Id": job.id, "Idempotent-Replayed": "true"]
                 headers.add(name: "X-Gateway-Cost-USD", value: job.cost.apiString)
                 return await waiting(.json(200, job.jsonObject, headers: headers), for: wait)
@@ -325,8 +325,10 @@ struct GenerationRoutes: Sendable {
     func get(_ request: HTTPRequest) async -> HTTPResponse {
         guard let caller = caller(request) else { return .error(.invalidAPIKey()) }
         let id = request.pathParameters["id"] ?? ""
-        guard let job = store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
-            return .error(.notFound("no generation \(id)"))
+        let job: Job
+        switch await visibleJob(id: id, to: caller) {
+        case .success(let found): job = found
+        case .failure(let error): return .error(error)
         }
         switch Self.preferredWait(request) {
         case .failure(let error): return .error(error)
@@ -339,7 +341,7 @@ struct GenerationRoutes: Sendable {
         }
     }
 
-    func list(_ request: HTTPRequest) -> HTTPResponse {
+    func list(_ request: HTTPRequest) async -> HTTPResponse {
         let key: AuthenticatedKey
         switch requireKey(request) {
         case .success(let found): key = found
@@ -361,7 +363,13 @@ struct GenerationRoutes: Sendable {
             status = value
         }
         let cursor = query["after"].flatMap { $0.isEmpty ? nil : $0 }
-        let page = store.list(owner: key.id, status: status, limit: limit, after: cursor)
+        let page: (jobs: [Job], hasMore: Bool)
+        do {
+            page = try await store.page(owner: key.id, status: status, limit: limit, after: cursor)
+        } catch {
+            logger.error("cannot read stored generations", metadata: ["error": "\(error)"])
+            return .error(Self.storageUnavailable)
+        }
         let next = page.hasMore ? page.jobs.last.map { JSONText.quoted($0.id) } ?? "null" : "null"
         return .json(200, "{\"object\":\"list\",\"data\":[" + page.jobs.map(\.jsonObject).joined(separator: ",") + "],\"next\":\(next)}")
     }
@@ -371,8 +379,10 @@ struct GenerationRoutes: Sendable {
     func cancel(_ request: HTTPRequest) async -> HTTPResponse {
         guard let caller = caller(request) else { return .error(.invalidAPIKey()) }
         let id = request.pathParameters["id"] ?? ""
-        guard let job = store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
-            return .error(.notFound("no generation \(id)"))
+        let job: Job
+        switch await visibleJob(id: id, to: caller) {
+        case .success(let found): job = found
+        case .failure(let error): return .error(error)
         }
         guard !job.status.isTerminal else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "not_cancellable", message: "the generation is already \(job.status.rawValue)"))
@@ -393,15 +403,36 @@ struct GenerationRoutes: Sendable {
         return .json(200, (store.job(id: id) ?? job).jsonObject)
     }
 
+    /// The job `caller` may see, from memory or the store: 404 for an unknown job or another
+    /// key's, 503 when the store cannot be read.
+    func visibleJob(id: String, to caller: Caller) async -> Result<Job, APIError> {
+        do {
+            guard let job = try await store.lookup(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
+                return .failure(.notFound("no generation \(id)"))
+            }
+            return .success(job)
+        } catch {
+            logger.error("cannot read a stored generation", metadata: ["error": "\(error)", "job_id": "\(id)"])
+            return .failure(Self.storageUnavailable)
+        }
+    }
+
     // MARK: Provider callbacks
 
     /// A provider says a job changed. Unknown job or wrong token → 404; otherwise 200 at once and
-    /// the job is re-read from the provider (callbacks are unsigned, API.md §6).
-    func callback(_ request: HTTPRequest) -> HTTPResponse {
+    /// an open job is re-read from the provider (callbacks are unsigned, API.md §6). A finished
+    /// job's late callback changes nothing.
+    func callback(_ request: HTTPRequest) async -> HTTPResponse {
         let id = request.pathParameters["id"] ?? "", token = request.pathParameters["token"] ?? ""
-        guard callbackTokens.verify(token, for: id), store.job(id: id) != nil else {
+        guard callbackTokens.verify(token, for: id) else {
             return .error(.notFound("no such callback"))
         }
+        guard let job = store.job(id: id) else {
+            // Not in memory: finished long ago (stored), or unknown.
+            guard (try? await store.lookup(id: id)) != nil else { return .error(.notFound("no such callback")) }
+            return .json(200, "{\"received\":true}")
+        }
+        guard !job.status.isTerminal else { return .json(200, "{\"received\":true}") }
         let tracker = self.tracker
         Task { await tracker.refresh(jobID: id) }
         return .json(200, "{\"received\":true}")

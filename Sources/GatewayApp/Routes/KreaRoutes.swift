@@ -17,7 +17,7 @@ struct KreaRoutes: Sendable {
 
     func register(on router: inout Router) {
         router.add("POST", "/generate/image/krea/krea-2/{variant}") { request in await create(request) }
-        router.add("GET", "/jobs/{id}") { request in get(request) }
+        router.add("GET", "/jobs/{id}") { request in await get(request) }
         router.add("DELETE", "/jobs/{id}") { request in await cancel(request) }
     }
 
@@ -57,18 +57,19 @@ struct KreaRoutes: Sendable {
         return answer
     }
 
-    func get(_ request: HTTPRequest) -> HTTPResponse {
+    func get(_ request: HTTPRequest) async -> HTTPResponse {
         guard let caller = generations.caller(request) else { return Self.error(.invalidAPIKey()) }
         let id = request.pathParameters["id"] ?? ""
-        guard let job = generations.store.job(id: id), caller.canSee(ownerKeyID: job.ownerKeyID) else {
-            return Self.error(.notFound("no job \(id)"))
+        switch await generations.visibleJob(id: id, to: caller) {
+        case .success(let job): return .json(200, Self.job(job))
+        case .failure(let error) where error.status == 404: return Self.error(.notFound("no job \(id)"))
+        case .failure(let error): return Self.error(error)
         }
-        return .json(200, Self.job(job))
     }
 
     func cancel(_ request: HTTPRequest) async -> HTTPResponse {
         let response = await generations.cancel(request)
-        guard response.status == 200, let job = generations.store.job(id: request.pathParameters["id"] ?? "") else {
+        guard response.status == 200, let job = try? await generations.store.lookup(id: request.pathParameters["id"] ?? "") else {
             return Self.translate(response)
         }
         return .json(200, Self.job(job))

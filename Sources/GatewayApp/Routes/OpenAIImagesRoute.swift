@@ -32,7 +32,8 @@ struct OpenAIImagesRoute: Sendable {
         }
         let submitted = await generations.admit(generation, key: key, frontDoor: .openai)
         guard submitted.status == 200 || submitted.status == 202, let id = submitted.headers["x-generation-id"] else { return submitted }
-        let job = await generations.store.waitUntilTerminal(id: id, timeout: maxWait) ?? generations.store.job(id: id)
+        var job = await generations.store.waitUntilTerminal(id: id, timeout: maxWait)
+        if job == nil { job = try? await generations.store.lookup(id: id) }
         var answer: HTTPResponse
         switch job?.status {
         case .completed?:

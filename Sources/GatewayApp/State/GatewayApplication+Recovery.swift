@@ -7,7 +7,8 @@ extension GatewayApplication {
     /// Opens the state store `state.dir` names (SQLite in WAL mode there; memory for `""`),
     /// builds the application over it and recovers what it holds. An unusable store is a
     /// start-up error, never a silent fallback to memory.
-    public static func open(configuration: GatewayConfiguration, providers: [String: any ImageProvider], logger: Logger) async throws(StartupError) -> GatewayApplication {
+    public static func open(configuration: GatewayConfiguration, providers: [String: any ImageProvider], keepingFinishedJobs: Int? = nil,
+                            logger: Logger) async throws(StartupError) -> GatewayApplication {
         let store: any StateStore
         if let directory = configuration.state.directory {
             do {
@@ -20,7 +21,7 @@ extension GatewayApplication {
         }
         let application: GatewayApplication
         do {
-            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, logger: logger)
+            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         } catch {
             await store.close()
             throw error
@@ -40,18 +41,18 @@ extension GatewayApplication {
     public func recover() async throws(StartupError) {
         let state: StoredState
         do {
-            state = try await stateStore.load()
+            state = try await stateStore.load(keepingFinished: jobs.keepingFinished)
         } catch {
             throw StartupError(description: error.description)
         }
         for ignored in keys.restore(keys: state.keys, teams: state.teams) {
             logger.warning("stored admin key or team ignored: the configuration now declares the same id", metadata: ["id": "\(ignored)"])
         }
-        ledger.replay(state.ledger)
-        jobs.restore(state.jobs)
+        ledger.restore(totals: state.ledgerBalances.map { ($0.owner, $0.window, $0.spent, $0.reserved) }, entries: state.ledger)
+        jobs.restore(state.jobs, tally: state.jobTally)
         outbox.restore(state.deliveries)
         idempotency.restore(state.idempotency)
-        restoreRequestCounts(state)
+        for counted in state.requestCounts { rateLimiter.count(keyID: counted.keyID, in: counted.window, requests: counted.count) }
 
         var repairs: [StateChange] = []
         var resumed = 0, interrupted = 0
@@ -93,19 +94,9 @@ extension GatewayApplication {
         }
         webhooks.resumePending()
         logger.info("state recovered", metadata: [
-            "store": "\(stateStore.location)", "jobs": "\(state.jobs.count)", "resumed_jobs": "\(resumed)",
+            "store": "\(stateStore.location)", "jobs_in_memory": "\(state.jobs.count)",
+            "jobs_stored": "\(state.jobTally.groups.values.reduce(0) { $0 + $1.count })", "resumed_jobs": "\(resumed)",
             "interrupted_submissions": "\(interrupted)", "pending_webhooks": "\(outbox.deliveries(state: .pending).count)",
             "ledger_entries": "\(state.ledger.count)", "admin_keys": "\(state.keys.count)"])
-    }
-
-    /// Request counts per window come back from the stored jobs: one request per job, in its UTC
-    /// day and in every budget window it was reserved in.
-    private func restoreRequestCounts(_ state: StoredState) {
-        var windows: [String: Set<Ledger.Window>] = [:]
-        for entry in state.ledger where entry.kind == .reserve { windows[entry.jobID, default: []].insert(entry.window) }
-        for job in state.jobs {
-            let day = Ledger.Window(period: .daily, start: BudgetWindow.start(of: .daily, containing: job.createdAt))
-            rateLimiter.count(keyID: job.ownerKeyID, in: Array((windows[job.id] ?? []).union([day])))
-        }
     }
 }

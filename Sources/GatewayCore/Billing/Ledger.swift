@@ -195,30 +195,73 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Rebuilds the ledger from its durable entries, oldest first (start-up recovery). Each entry
-    /// does what the call that wrote it did, account by account.
+    /// Rebuilds the ledger from its durable entries, oldest first. Each entry does what the call
+    /// that wrote it did, account by account.
     public func replay(_ entries: some Sequence<LedgerEntry>) {
         state.withLock { state in
             for entry in entries {
-                let account = Account(owner: entry.owner, window: entry.window)
+                var totals = state.totals[Account(owner: entry.owner, window: entry.window)] ?? Totals()
                 switch entry.kind {
-                case .reserve:
-                    state.totals[account, default: Totals()].reserved += entry.amount
-                    state.reservations[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
-                case .charge, .release:
-                    state.totals[account, default: Totals()].reserved -= entry.amount
-                    if entry.kind == .charge {
-                        state.totals[account, default: Totals()].spent += entry.amount
-                        state.charges[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
-                    }
-                    state.reservations[entry.jobID]?.accounts[entry.owner] = nil
-                    if state.reservations[entry.jobID]?.accounts.isEmpty == true { state.reservations[entry.jobID] = nil }
-                case .refund:
-                    state.totals[account, default: Totals()].spent -= entry.amount
-                    state.charges[entry.jobID]?.accounts[entry.owner] = nil
-                    if state.charges[entry.jobID]?.accounts.isEmpty == true { state.charges[entry.jobID] = nil }
+                case .reserve: totals.reserved += entry.amount
+                case .charge: totals.reserved -= entry.amount; totals.spent += entry.amount
+                case .release: totals.reserved -= entry.amount
+                case .refund: totals.spent -= entry.amount
                 }
+                state.totals[Account(owner: entry.owner, window: entry.window)] = totals
+                Self.rebuildHolds(entry, in: &state)
             }
+        }
+    }
+
+    /// Start-up recovery without reading every line ever written: each account's totals as the
+    /// store summed them, and the lines of the jobs kept in memory, which rebuild their open
+    /// reservations and refundable charges.
+    public func restore(totals: [(owner: BudgetOwner, window: Window, spent: Money, reserved: Money)], entries: some Sequence<LedgerEntry>) {
+        state.withLock { state in
+            for account in totals {
+                state.totals[Account(owner: account.owner, window: account.window)] = Totals(spent: account.spent, reserved: account.reserved)
+            }
+            for entry in entries { Self.rebuildHolds(entry, in: &state) }
+        }
+    }
+
+    /// Brings back the refundable charge of a charged job that had left memory, from its lines
+    /// (none for a job no budget applied to), so that `refund` can reverse it. Totals are
+    /// untouched: they never forgot it.
+    public func restoreCharge(jobID: String, amount: Money, entries: [LedgerEntry]) {
+        state.withLock { state in
+            guard state.charges[jobID] == nil else { return }
+            state.charges[jobID] = Reservation(amount: amount, accounts: [:])
+            for entry in entries where entry.jobID == jobID && (entry.kind == .charge || entry.kind == .refund) {
+                Self.rebuildHolds(entry, in: &state)
+            }
+            if state.charges[jobID] == nil { state.charges[jobID] = Reservation(amount: amount, accounts: [:]) }
+        }
+    }
+
+    /// Forgets settled charges of jobs that left memory (their lines stay in the store).
+    public func forgetCharges(jobIDs: some Sequence<String>) {
+        state.withLock { state in
+            for id in jobIDs { state.charges[id] = nil }
+        }
+    }
+
+    /// Whether a settled charge of the job is held for refunds.
+    public func hasCharge(jobID: String) -> Bool { state.withLock { $0.charges[jobID] != nil } }
+
+    private static func rebuildHolds(_ entry: LedgerEntry, in state: inout State) {
+        switch entry.kind {
+        case .reserve:
+            state.reservations[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
+        case .charge, .release:
+            if entry.kind == .charge {
+                state.charges[entry.jobID, default: Reservation(amount: entry.amount, accounts: [:])].accounts[entry.owner] = entry.window
+            }
+            state.reservations[entry.jobID]?.accounts[entry.owner] = nil
+            if state.reservations[entry.jobID]?.accounts.isEmpty == true { state.reservations[entry.jobID] = nil }
+        case .refund:
+            state.charges[entry.jobID]?.accounts[entry.owner] = nil
+            if state.charges[entry.jobID]?.accounts.isEmpty == true { state.charges[entry.jobID] = nil }
         }
     }
 

@@ -52,6 +52,11 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// Adds `requests` to a key's count in one window (start-up: the stored totals).
+    public func count(keyID: String, in window: Ledger.Window, requests: Int) {
+        state.withLock { keys in keys[keyID, default: PerKey()].requestsByWindow[window, default: 0] += requests }
+    }
+
     /// Counts a job that was already running before a restart toward `max_concurrent`.
     public func resumeRunning(keyID: String) {
         state.withLock { keys in keys[keyID, default: PerKey()].running += 1 }

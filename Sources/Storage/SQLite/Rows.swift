@@ -193,17 +193,50 @@ enum Rows {
               let period = GatewayConfiguration.Budget.Period(rawValue: try text(row, "period")) else {
             throw Unreadable(description: "ledger entry for \(jobID): unknown kind or period")
         }
-        let ownerName = try text(row, "owner")
-        let owner: BudgetOwner
-        switch try text(row, "owner_kind") {
-        case "key": owner = .key(ownerName)
-        case "team": owner = .team(ownerName)
-        default: throw Unreadable(description: "ledger entry for \(jobID): unknown owner kind")
-        }
         return LedgerEntry(
-            jobID: jobID, kind: kind, owner: owner,
-            window: Ledger.Window(period: period, start: Timestamp(unixMilliseconds: try int64(row, "window_start_ms"))),
+            jobID: jobID, kind: kind, owner: try owner(row, of: "ledger entry for \(jobID)"), window: try window(row, period: period),
             amount: Money(micros: try int64(row, "amount_micros")), at: Timestamp(unixMilliseconds: try int64(row, "at_ms")))
+    }
+
+    static func ledgerBalance(_ row: SQLRow) throws -> LedgerBalance {
+        let owner = try owner(row, of: "ledger balance")
+        guard let period = GatewayConfiguration.Budget.Period(rawValue: try text(row, "period")) else {
+            throw Unreadable(description: "ledger balance of \(owner): unknown period")
+        }
+        return LedgerBalance(
+            owner: owner, window: try window(row, period: period),
+            spent: Money(micros: try int64(row, "spent_micros")), reserved: Money(micros: try int64(row, "reserved_micros")))
+    }
+
+    static func tallyGroup(_ row: SQLRow) throws -> (JobTally.Group, JobTally.Figures) {
+        guard let status = JobStatus(rawValue: try text(row, "status")),
+              let billing = BillingStatus(rawValue: try text(row, "billing_status")) else {
+            throw Unreadable(description: "job totals: unknown status or billing status")
+        }
+        let group = JobTally.Group(
+            day: try int64(row, "day"), ownerKeyID: try text(row, "owner_key_id"), team: try optionalText(row, "team"),
+            model: try text(row, "model"), provider: try text(row, "provider"), status: status, billingStatus: billing)
+        return (group, JobTally.Figures(count: Int(try int64(row, "jobs")), cost: Money(micros: try int64(row, "cost_micros"))))
+    }
+
+    static func requestCount(_ row: SQLRow) throws -> RequestCount {
+        guard let period = GatewayConfiguration.Budget.Period(rawValue: try text(row, "period")) else {
+            throw Unreadable(description: "request counts: unknown period")
+        }
+        return RequestCount(keyID: try text(row, "owner_key_id"), window: try window(row, period: period), count: Int(try int64(row, "requests")))
+    }
+
+    private static func owner(_ row: SQLRow, of what: String) throws -> BudgetOwner {
+        let name = try text(row, "owner")
+        switch try text(row, "owner_kind") {
+        case "key": return .key(name)
+        case "team": return .team(name)
+        default: throw Unreadable(description: "\(what): unknown owner kind")
+        }
+    }
+
+    private static func window(_ row: SQLRow, period: GatewayConfiguration.Budget.Period) throws -> Ledger.Window {
+        Ledger.Window(period: period, start: Timestamp(unixMilliseconds: try int64(row, "window_start_ms")))
     }
 
     static func key(_ row: SQLRow) throws -> KeyRecord {

@@ -20,12 +20,17 @@ public final class SQLiteStateStore: StateStore {
     public let location: String
     private let connection: SQLiteConnection
     private let queue: DispatchQueue
+    /// Reads of jobs no longer in memory use a connection and queue of their own (WAL lets them
+    /// run beside the writer), so a read never waits behind a commit.
+    private let reader: SQLiteConnection
+    private let readQueue = DispatchQueue(label: "krea-gateway.state-store.reads")
     private let lockDescriptor: Int32
     private let commits: GroupCommit
 
-    private init(connection: SQLiteConnection, queue: DispatchQueue, lockDescriptor: Int32) {
+    private init(connection: SQLiteConnection, reader: SQLiteConnection, queue: DispatchQueue, lockDescriptor: Int32) {
         self.location = connection.path
         self.connection = connection
+        self.reader = reader
         self.queue = queue
         self.lockDescriptor = lockDescriptor
         self.commits = GroupCommit(queue: queue) { batch throws(StoreError) in
@@ -44,9 +49,11 @@ public final class SQLiteStateStore: StateStore {
                     try makeDirectory(directory)
                     let lock = try takeLock(in: directory)
                     do throws(StoreError) {
-                        let connection = try SQLiteConnection(path: directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName)
+                        let path = directory.hasSuffix("/") ? directory + fileName : directory + "/" + fileName
+                        let connection = try SQLiteConnection(path: path)
                         try prepare(connection)
-                        return SQLiteStateStore(connection: connection, queue: queue, lockDescriptor: lock)
+                        let reader = try SQLiteConnection(path: path)
+                        return SQLiteStateStore(connection: connection, reader: reader, queue: queue, lockDescriptor: lock)
                     } catch {
                         close(lock)
                         throw error
@@ -73,6 +80,7 @@ public final class SQLiteStateStore: StateStore {
 
     public func close() async {
         await commits.close()
+        await withCheckedContinuation { continuation in readQueue.async { [reader] in reader.close(); continuation.resume() } }
         await onQueue { [connection, lockDescriptor] in
             // Fold the WAL back into the database so the file alone is a complete copy.
             _ = try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -81,18 +89,11 @@ public final class SQLiteStateStore: StateStore {
         }
     }
 
-    public func load() async throws(StoreError) -> StoredState {
+    public func load(keepingFinished: Int) async throws(StoreError) -> StoredState {
         let loaded: Result<StoredState, StoreError> = await onQueue { [connection] in
             Result { () throws(StoreError) -> StoredState in
                 do {
-                    var state = StoredState()
-                    state.keys = try connection.execute("SELECT * FROM keys ORDER BY id").map(Rows.key)
-                    state.teams = try connection.execute("SELECT * FROM teams ORDER BY name").map(Rows.team)
-                    state.jobs = try connection.execute("SELECT * FROM jobs ORDER BY id").map(Rows.job)
-                    state.ledger = try connection.execute("SELECT * FROM ledger_entries ORDER BY seq").map(Rows.ledgerEntry)
-                    state.deliveries = try connection.execute("SELECT * FROM webhook_deliveries ORDER BY created_at_ms, id").map(Rows.delivery)
-                    state.idempotency = try connection.execute("SELECT * FROM idempotency_keys ORDER BY created_at_ms").map(Rows.idempotency)
-                    return state
+                    return try Self.load(from: connection, keepingFinished: keepingFinished)
                 } catch let error as StoreError {
                     throw error
                 } catch {
@@ -101,6 +102,43 @@ public final class SQLiteStateStore: StateStore {
             }
         }
         return try loaded.get()
+    }
+
+    public func job(id: String) async throws(StoreError) -> Job? {
+        try await read { connection in try connection.execute("SELECT * FROM jobs WHERE id = ?", [.text(id)], cached: true).first.map(Rows.job) }
+    }
+
+    public func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] {
+        var conditions: [String] = [], binds: [SQLValue] = []
+        if let owner { conditions.append("owner_key_id = ?"); binds.append(.text(owner)) }
+        if let status { conditions.append("status = ?"); binds.append(.text(status.rawValue)) }
+        if let cursor { conditions.append("id < ?"); binds.append(.text(cursor)) }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT * FROM jobs" + filter + " ORDER BY id DESC LIMIT ?"
+        let bound = binds + [.integer(Int64(max(0, limit)))]
+        return try await read { connection in try connection.execute(sql, bound, cached: true).map(Rows.job) }
+    }
+
+    public func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] {
+        try await read { connection in
+            try connection.execute("SELECT * FROM ledger_entries WHERE job_id = ? ORDER BY seq", [.text(jobID)], cached: true).map(Rows.ledgerEntry)
+        }
+    }
+
+    /// Runs a read on the read connection's queue.
+    private func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws(StoreError) -> T {
+        let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
+            readQueue.async { [reader] in
+                do {
+                    continuation.resume(returning: .success(try body(reader)))
+                } catch let error as StoreError {
+                    continuation.resume(returning: .failure(error))
+                } catch {
+                    continuation.resume(returning: .failure(StoreError("cannot read the state database \(reader.path): \(error)")))
+                }
+            }
+        }
+        return try result.get()
     }
 
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {

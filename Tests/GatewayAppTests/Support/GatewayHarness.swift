@@ -38,12 +38,16 @@ final class GatewayHarness: Sendable {
     private let stopped = Mutex(false)
     let providerClient: HTTPClient
     let baseURL: String
+    /// How many finished jobs the gateway keeps in memory (`nil`: its default).
+    let keepingFinishedJobs: Int?
 
     /// Starts everything. `callbacks` sets `public_base_url` so providers call back;
     /// `extraYAML` is appended to the configuration (e.g. a `jobs:` section).
     init(callbacks: Bool = false, stepDelay: Duration = .milliseconds(40), pollInterval: Double = 0.05,
          providerTimeout: Double = 2, extraYAML: String = "", keysYAML: String? = nil, logSink: LineSink? = nil,
-         stateDirectory: String? = nil, store: (any StateStore)? = nil, callbackCopies: Int? = nil, kreaURL fixedKreaURL: String? = nil) async throws {
+         stateDirectory: String? = nil, store: (any StateStore)? = nil, callbackCopies: Int? = nil, kreaURL fixedKreaURL: String? = nil,
+         keepingFinishedJobs: Int? = nil) async throws {
+        self.keepingFinishedJobs = keepingFinishedJobs
         var kreaSettings = SimulatorConfiguration(apiKey: "sim-krea-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
         if let callbackCopies { kreaSettings.callbackCopies = callbackCopies }
         var evolinkSettings = SimulatorConfiguration(apiKey: "sim-evolink-key", stepDelay: stepDelay, enforceCallbackURLPolicy: false)
@@ -112,10 +116,12 @@ final class GatewayHarness: Sendable {
         let providers = ProviderRegistry.makeProviders(configuration, client: providerClient)
         let application: GatewayApplication
         if let store {
-            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, logger: logger)
+            application = try GatewayApplication(
+                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
             try await application.recover()
         } else {
-            application = try await GatewayApplication.open(configuration: configuration, providers: providers, logger: logger)
+            application = try await GatewayApplication.open(
+                configuration: configuration, providers: providers, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         }
         current = Mutex(application)
         try application.start()
@@ -141,7 +147,8 @@ final class GatewayHarness: Sendable {
     func restart() async throws {
         await application.shutdown()
         let next = try await GatewayApplication.open(
-            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient), logger: logger)
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient),
+            keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         current.withLock { $0 = next }
         try next.start()
         let fresh = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
