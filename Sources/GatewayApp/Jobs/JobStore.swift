@@ -21,6 +21,9 @@ public final class JobStore: Sendable {
         /// Requests waiting for a job to end (`Prefer: wait`), by job id.
         var waiters: [String: [Waiter]] = [:]
         var nextWaiter: UInt64 = 0
+        /// Each waiter's timer, cancelled when the job ends first (a finished wait leaves no
+        /// sleeping task behind).
+        var timers: [UInt64: Task<Void, Never>] = [:]
         var tally = JobTally()
         /// Resident finished jobs in the order they finished (or were last touched), with the
         /// sequence number they got then; an entry whose number is not the job's current one is
@@ -148,12 +151,14 @@ public final class JobStore: Sendable {
 
     /// Forgets a job whose submission was refused (the client got an error, never its id).
     public func remove(id: String) {
-        let waiting = state.withLock { state -> [Waiter] in
-            guard let job = state.dropResident(id) else { return [] }
+        let (waiting, timers) = state.withLock { state -> ([Waiter], [Task<Void, Never>]) in
+            guard let job = state.dropResident(id) else { return ([], []) }
             state.byOwner[job.ownerKeyID]?.removeAll { $0 == id }
             state.tally.remove(job)
-            return state.waiters.removeValue(forKey: id) ?? []
+            let waiting = state.waiters.removeValue(forKey: id) ?? []
+            return (waiting, waiting.compactMap { state.timers.removeValue(forKey: $0.token) })
         }
+        for timer in timers { timer.cancel() }
         for waiter in waiting { waiter.continuation.resume(returning: nil) }
     }
 
@@ -170,16 +175,28 @@ public final class JobStore: Sendable {
                 return (state.nextWaiter, nil)
             }
             guard let token = registered.token else { return continuation.resume(returning: registered.now) }
-            Task { [self] in
-                try? await Task.sleep(for: timeout)
+            let timer = Task { [self] in
+                do {
+                    try await Task.sleep(for: timeout)
+                } catch {
+                    return  // the job ended first
+                }
                 stopWaiting(id: id, token: token)
             }
+            // The job may have ended already: then the timer is cancelled here.
+            let stillWaiting = state.withLock { state in
+                guard state.waiters[id]?.contains(where: { $0.token == token }) == true else { return false }
+                state.timers[token] = timer
+                return true
+            }
+            if !stillWaiting { timer.cancel() }
         }
     }
 
     /// A waiter's time is up: it gets the job as it is now.
     private func stopWaiting(id: String, token: UInt64) {
         let resumed = state.withLock { state -> (Waiter, Job?)? in
+            state.timers[token] = nil
             guard let index = state.waiters[id]?.firstIndex(where: { $0.token == token }) else { return nil }
             let waiter = state.waiters[id]!.remove(at: index)
             if state.waiters[id]?.isEmpty == true { state.waiters[id] = nil }
@@ -191,15 +208,18 @@ public final class JobStore: Sendable {
     /// Runs a transition and, when it makes the job terminal, wakes its waiters (outside the lock).
     private func wakingWaiters(_ body: (inout State) -> Transition) -> Transition {
         var waiting: [Waiter] = []
+        var timers: [Task<Void, Never>] = []
         let transition = state.withLock { state -> Transition in
             let transition = body(&state)
             if case .becameTerminal(let job) = transition {
                 waiting = state.waiters.removeValue(forKey: job.id) ?? []
+                timers = waiting.compactMap { state.timers.removeValue(forKey: $0.token) }
                 state.markFinished(job.id)
             }
             return transition
         }
         if case .becameTerminal(let job) = transition {
+            for timer in timers { timer.cancel() }
             for waiter in waiting { waiter.continuation.resume(returning: job) }
         }
         return transition

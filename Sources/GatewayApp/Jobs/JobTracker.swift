@@ -94,7 +94,8 @@ public final class JobTracker: Sendable {
     }
 
     private func finished(_ job: Job) {
-        _ = pollers.withLock { $0.removeValue(forKey: job.id) }
+        // Its poller may be asleep for up to 30 s: wake it to end now rather than hold on.
+        pollers.withLock { $0.removeValue(forKey: job.id) }?.cancel()
         logger.info("job finished", metadata: ["job_id": "\(job.id)", "status": "\(job.status.rawValue)", "billing": "\(job.billingStatus.rawValue)"])
         onTerminal(job)
     }

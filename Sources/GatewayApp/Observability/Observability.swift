@@ -113,6 +113,9 @@ struct Observability: Sendable {
         metrics.set("gateway_open_connections", [], Double(openConnections()))
         metrics.set("gateway_poller_backlog", [], Double(tracker.pollerBacklog))
         metrics.set("gateway_waiting_requests", [], Double(jobs.waiterCount))
+        let resident = jobs.residentCounts
+        metrics.set("gateway_jobs_in_memory", [("state", "open")], Double(resident.open))
+        metrics.set("gateway_jobs_in_memory", [("state", "finished")], Double(resident.finished))
         metrics.set("gateway_state_store_failing", [], stateStore.failure == nil ? 0 : 1)
     }
 
