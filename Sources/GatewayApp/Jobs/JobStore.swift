@@ -228,6 +228,9 @@ public final class JobStore: Sendable {
     /// Requests waiting for jobs to end (for metrics).
     public var waiterCount: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
 
+    /// Timers of requests still waiting (tests: a finished wait leaves none).
+    var waitTimerCount: Int { state.withLock { $0.timers.count } }
+
     /// The job, if it exists.
     public func job(id: String) -> Job? { state.withLock { $0.jobs[id] } }
 
