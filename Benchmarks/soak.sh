@@ -49,7 +49,7 @@ state:
 admin:
   master_key: "$MASTER"
 providers:
-  krea: {kind: krea, base_url: "http://127.0.0.1:$SIM_PORT", api_key: "soak-krea-key", timeout_s: 10, poll_interval_s: 30}
+  krea: {kind: krea, base_url: "http://127.0.0.1:$SIM_PORT", api_key: "soak-krea-key", timeout_s: 10, poll_interval_s: 2}
 models:
   krea-2-medium: {provider: krea, upstream_model: "krea-2/medium", price: {base_usd: "0.030"}}
 logging: {level: warning}
@@ -118,7 +118,7 @@ summary="$(grep '^SOAK_SUMMARY ' "$RUN_DIR/wrk.txt" | sed 's/^SOAK_SUMMARY //')"
 [ -n "$summary" ] || die "no summary in $RUN_DIR/wrk.txt"
 log "load done: $summary"
 
-# Every job to its end (the simulator calls back; a missed callback is polled after 30 s).
+# Every job to its end (the simulator calls back; a job still open is polled after 2 s).
 for _ in $(seq 1 120); do
     open="$(curl -s --max-time 5 "http://127.0.0.1:$GW_PORT/metrics" | awk '/^gateway_jobs\{status="(queued|running)"\}/ {n += $2} END {print n + 0}')"
     [ "$open" = 0 ] && break
