@@ -36,18 +36,10 @@ public final class JobStore: Sendable {
         mutating func addResident(_ job: Job) {
             jobs[job.id] = job
             residentByOwner[job.ownerKeyID, default: 0] += 1
-            if let last = byOwner[job.ownerKeyID]?.last, last > job.id {
-                var ids = byOwner[job.ownerKeyID] ?? []
-                var low = 0, high = ids.count
-                while low < high {
-                    let middle = (low + high) / 2
-                    if ids[middle] < job.id { low = middle + 1 } else { high = middle }
-                }
-                if low == ids.count || ids[low] != job.id { ids.insert(job.id, at: low) }
-                byOwner[job.ownerKeyID] = ids
-            } else {
-                byOwner[job.ownerKeyID, default: []].append(job.id)
-            }
+            // Ids arrive almost in order (concurrent submissions may swap neighbours; a job
+            // brought back from the store is older): insert from the end, in place. (Copying the
+            // list out of the dictionary would copy and retain every id in it.)
+            byOwner[job.ownerKeyID, default: []].insertSorted(job.id)
             if job.status.isTerminal { markFinished(job.id) }
         }
 
@@ -153,7 +145,8 @@ public final class JobStore: Sendable {
     public func remove(id: String) {
         let (waiting, timers) = state.withLock { state -> ([Waiter], [Task<Void, Never>]) in
             guard let job = state.dropResident(id) else { return ([], []) }
-            state.byOwner[job.ownerKeyID]?.removeAll { $0 == id }
+            // A refused job is among the newest: look from the end, remove in place.
+            if let index = state.byOwner[job.ownerKeyID]?.lastIndex(of: id) { state.byOwner[job.ownerKeyID]?.remove(at: index) }
             state.tally.remove(job)
             let waiting = state.waiters.removeValue(forKey: id) ?? []
             return (waiting, waiting.compactMap { state.timers.removeValue(forKey: $0.token) })
@@ -378,5 +371,16 @@ public final class JobStore: Sendable {
     /// Ids of every non-terminal job.
     public var openJobIDs: [String] {
         state.withLock { state in state.jobs.values.filter { !$0.status.isTerminal }.map(\.id) }
+    }
+}
+
+extension Array where Element == String {
+    /// Inserts `id` keeping the array sorted, searching from the end (where new ids belong);
+    /// an id already present is not added twice.
+    mutating func insertSorted(_ id: String) {
+        var index = endIndex
+        while index > startIndex && self[index - 1] > id { index -= 1 }
+        if index > startIndex && self[index - 1] == id { return }
+        insert(id, at: index)
     }
 }
