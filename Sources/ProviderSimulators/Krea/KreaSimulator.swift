@@ -37,6 +37,7 @@ public final class KreaSimulator: Sendable {
         router.add("POST", "/generate/image/krea/krea-2/{model}") { [self] in await submit($0) }
         router.add("GET", "/jobs/{id}") { [self] in read($0) }
         router.add("DELETE", "/jobs/{id}") { [self] in cancel($0) }
+        router.add("POST", "/v1/images/generations") { [self] in OpenAIImagesEndpoint.generate($0, core: core) }
         return try core.start(router: router, renderError: Self.renderError)
     }
 
