@@ -4,7 +4,7 @@ import Synchronization
 /// configuration, and the registry of open connections (for `max_connections` and shutdown).
 final class ServerContext: Sendable {
     let configuration: HTTPServer.Configuration
-    let machineConfiguration: ConnectionStateMachine<ContinuousClock>.Configuration
+    let machineConfiguration: ConnectionStateMachine<MonotonicClock>.Configuration
     let handler: HTTPHandler
     let renderError: HTTPErrorRenderer
     private let connections = Mutex<[ObjectIdentifier: Connection]>([:])

@@ -55,6 +55,20 @@ struct HTTPServerTests {
         #expect(bodies == (0..<100).map(String.init))
     }
 
+    /// Handlers that answer without suspending are run inline on the loop: a long burst of them
+    /// must still come back in order, each once, and mixed with handlers that do suspend.
+    @Test func server_PipelinedBurstOfInlineAndSuspendingHandlersAnsweredInOrder() async throws {
+        let test = try TestServer.start(routes: Self.echoRoutes)
+        defer { Task { await test.server.shutdown() } }
+        let count = 1000
+        let texts = try await blocking {
+            let client = try RawClient(port: test.port)
+            try client.send((0..<count).map { $0 % 10 == 0 ? "GET /order/\($0) HTTP/1.1\r\nHost: t\r\n\r\n" : "GET /items/\($0) HTTP/1.1\r\nHost: t\r\n\r\n" }.joined())
+            return try (0..<count).map { _ in try client.readResponse().text }
+        }
+        #expect(texts == (0..<count).map(String.init))
+    }
+
     @Test func server_ChunkedUpload() async throws {
         let test = try TestServer.start(routes: Self.echoRoutes)
         defer { Task { await test.server.shutdown() } }

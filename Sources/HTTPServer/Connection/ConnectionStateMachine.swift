@@ -68,14 +68,18 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         if parser.isIdle, receiving == nil, handling == nil { headStartedAt = now }
         lastActivity = now
         parser.append(bytes)
-        return drive(now: now)
+        var actions: [Action] = []
+        drive(now: now, into: &actions)
+        return actions
     }
 
     /// The peer closed its sending side (read returned 0).
     mutating func endOfInput(now: C.Instant) -> [Action] {
         peerClosed = true
         guard !isClosing else { return [] }
-        return drive(now: now)
+        var actions: [Action] = []
+        drive(now: now, into: &actions)
+        return actions
     }
 
     /// The handler answered the request passed in `.handle`.
@@ -89,14 +93,17 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
             response = renderError(.invalidResponse)
         }
         let keepAlive = head.keepAlive && !shuttingDown && !peerClosed
-        var actions: [Action] = [.send(HTTPResponseEncoder.encode(
-            response, keepAlive: keepAlive, requestVersion: head.version, isHead: head.method == "HEAD"))]
+        var actions: [Action] = []
+        actions.reserveCapacity(2)
+        actions.append(.send(HTTPResponseEncoder.encode(
+            response, keepAlive: keepAlive, requestVersion: head.version, isHead: head.method == "HEAD")))
         if !keepAlive {
             isClosing = true
             actions.append(.close(.afterFlush(linger: false)))
             return actions
         }
-        return actions + drive(now: now)
+        drive(now: now, into: &actions)
+        return actions
     }
 
     /// Whether bytes are still waiting to be sent.
@@ -104,7 +111,9 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         outboundPending = pending
         lastActivity = now
         guard !pending, !isClosing else { return [] }
-        return drive(now: now)
+        var actions: [Action] = []
+        drive(now: now, into: &actions)
+        return actions
     }
 
     /// The server is shutting down: finish the request in progress, then close.
@@ -152,8 +161,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
     /// Parses buffered bytes until a request is ready for its handler, more bytes are needed,
     /// or the connection must close. Requests are answered strictly in order: nothing after a
     /// request is parsed until its answer has been queued and written.
-    private mutating func drive(now: C.Instant) -> [Action] {
-        var actions: [Action] = []
+    private mutating func drive(now: C.Instant, into actions: inout [Action]) {
         while handling == nil, !isClosing, !outboundPending {
             switch parser.next() {
             case .needMoreData:
@@ -163,7 +171,8 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
                     isClosing = true
                     actions.append(.close(.afterFlush(linger: false)))
                 }
-                return actions + readingAdjustment()
+                adjustReading(into: &actions)
+                return
             case .head(let head):
                 headStartedAt = nil
                 receiving = head
@@ -188,23 +197,21 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
                 let response = renderError(HTTPServerError(error))
                 actions.append(.send(HTTPResponseEncoder.encode(response, keepAlive: false, requestVersion: .http1_1, isHead: false)))
                 actions.append(.close(.afterFlush(linger: true)))
-                return actions
+                return
             }
         }
-        return actions + readingAdjustment()
+        adjustReading(into: &actions)
     }
 
     /// Pauses reading while too much is buffered behind a running handler; resumes otherwise.
-    private mutating func readingAdjustment() -> [Action] {
+    private mutating func adjustReading(into actions: inout [Action]) {
         let shouldPause = (handling != nil || outboundPending) && parser.bufferedByteCount > configuration.maxBufferedBytes
         if shouldPause, !readingPaused {
             readingPaused = true
-            return [.pauseReading]
-        }
-        if !shouldPause, readingPaused {
+            actions.append(.pauseReading)
+        } else if !shouldPause, readingPaused {
             readingPaused = false
-            return [.resumeReading]
+            actions.append(.resumeReading)
         }
-        return []
     }
 }

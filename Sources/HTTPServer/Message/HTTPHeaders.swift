@@ -8,7 +8,13 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     public init() { fields = [] }
 
     /// Headers from name/value pairs, in order.
-    public init(_ pairs: [(String, String)]) { fields = pairs.map { (name: $0.0, value: $0.1) } }
+    public init(_ pairs: [(String, String)]) {
+        // Room for a couple more: a response's headers usually get one or two added on the way
+        // out (a request id, `Allow`), and growing a full array means a second allocation.
+        fields = []
+        fields.reserveCapacity(pairs.count + 2)
+        for (name, value) in pairs { fields.append((name: name, value: value)) }
+    }
 
     public init(dictionaryLiteral elements: (String, String)...) { self.init(elements) }
 
@@ -67,10 +73,16 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
         let a = lhs.utf8, b = rhs.utf8
         guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            let lx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
-            let ly = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
-            if lx != ly { return false }
+        var i = a.startIndex, j = b.startIndex
+        while i < a.endIndex {
+            let x = a[i], y = b[j]
+            if x != y {
+                let lx = (x >= 0x41 && x <= 0x5A) ? x | 0x20 : x
+                let ly = (y >= 0x41 && y <= 0x5A) ? y | 0x20 : y
+                if lx != ly { return false }
+            }
+            a.formIndex(after: &i)
+            b.formIndex(after: &j)
         }
         return true
     }

@@ -81,20 +81,23 @@ public struct HTTPRequest: Sendable {
 
     /// The path component of the target, percent-encoding untouched.
     public var path: Substring {
+        // Searched as UTF-8 bytes: the target is ASCII (the parser checks it), and byte searches
+        // skip grapheme breaking on every request.
         var target = Substring(head.target)
         // RFC 9112 §3.2.2: a server MUST accept the absolute form; keep only its path.
-        if let first = target.first, first != "/", first != "*", let colon = target.firstIndex(of: ":") {
+        if let first = target.utf8.first, first != UInt8(ascii: "/"), first != UInt8(ascii: "*"),
+           let colon = target.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let afterAuthority = target[colon...].drop { $0 == ":" || $0 == "/" }
-            target = afterAuthority.firstIndex(of: "/").map { afterAuthority[$0...] } ?? "/"
+            target = afterAuthority.utf8.firstIndex(of: UInt8(ascii: "/")).map { afterAuthority[$0...] } ?? "/"
         }
-        if let query = target.firstIndex(of: "?") { return target[..<query] }
+        if let query = target.utf8.firstIndex(of: UInt8(ascii: "?")) { return target[..<query] }
         return target
     }
 
     /// The raw query string after `?`, if any.
     public var query: Substring? {
-        guard let mark = head.target.firstIndex(of: "?") else { return nil }
-        return head.target[head.target.index(after: mark)...]
+        guard let mark = head.target.utf8.firstIndex(of: UInt8(ascii: "?")) else { return nil }
+        return head.target[head.target.utf8.index(after: mark)...]
     }
 
     /// The query parameters, percent-decoded (`+` is a space); a repeated name keeps its first value.

@@ -8,15 +8,28 @@ enum HTTPFraming {
     }
 
     static func resolve(version: HTTPVersion, headers: HTTPHeaders, limits: HTTPParserLimits) -> Result<Resolved, HTTPParserError> {
+        // One pass to see which of the fields that matter are present; the lists are built only
+        // for those (most requests carry none of them but Host).
+        var hostCount = 0
+        var hasContentLength = false, hasTransferEncoding = false, hasConnection = false, hasExpect = false
+        for field in headers.fields {
+            switch field.name.utf8.count {
+            case 4 where HTTPHeaders.namesEqual(field.name, "host"): hostCount += 1
+            case 6 where HTTPHeaders.namesEqual(field.name, "expect"): hasExpect = true
+            case 10 where HTTPHeaders.namesEqual(field.name, "connection"): hasConnection = true
+            case 14 where HTTPHeaders.namesEqual(field.name, "content-length"): hasContentLength = true
+            case 17 where HTTPHeaders.namesEqual(field.name, "transfer-encoding"): hasTransferEncoding = true
+            default: break
+            }
+        }
+
         // RFC 9112 §3.2: a 1.1 request needs exactly one Host; more than one is a 400 in any version.
-        let hosts = headers.values("host")
-        if hosts.count > 1 || (version == .http1_1 && hosts.isEmpty) {
+        if hostCount > 1 || (version == .http1_1 && hostCount == 0) {
             return .failure(.malformed("a request needs exactly one Host header"))
         }
 
-        let lengths = headers.values("content-length")
-        let codings = headers.listElements("transfer-encoding").map { $0.lowercased() }
-        let hasTransferEncoding = !headers.values("transfer-encoding").isEmpty
+        let lengths = hasContentLength ? headers.values("content-length") : []
+        let codings = hasTransferEncoding ? headers.listElements("transfer-encoding").map { $0.lowercased() } : []
         var framing = HTTPBodyFraming.none
 
         if hasTransferEncoding {
@@ -41,15 +54,15 @@ enum HTTPFraming {
 
         // RFC 9112 §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive".
         let keepAlive: Bool
-        if headers.containsToken("close", in: "connection") {
+        if hasConnection, headers.containsToken("close", in: "connection") {
             keepAlive = false
         } else {
-            keepAlive = version == .http1_1 || headers.containsToken("keep-alive", in: "connection")
+            keepAlive = version == .http1_1 || (hasConnection && headers.containsToken("keep-alive", in: "connection"))
         }
 
         // RFC 9110 §10.1.1: only 100-continue is defined; 1.0 requests' Expect is ignored.
         var expectsContinue = false
-        let expectations = headers.listElements("expect")
+        let expectations = hasExpect ? headers.listElements("expect") : []
         if version == .http1_1, !expectations.isEmpty {
             guard expectations.allSatisfy({ $0.lowercased() == "100-continue" }) else { return .failure(.expectationFailed()) }
             expectsContinue = framing != .none && framing != .length(0)

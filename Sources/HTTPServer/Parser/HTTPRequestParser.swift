@@ -181,24 +181,46 @@ public struct HTTPRequestParser: Sendable {
     }
 
     mutating func readRequestLine(_ line: ArraySlice<UInt8>) -> HTTPParserError? {
-        // RFC 9112 §3: method SP request-target SP HTTP-version, single spaces.
-        let parts = line.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return .malformed("request line is not method, target and version") }
-        guard !parts[0].isEmpty, parts[0].allSatisfy(HTTPSyntax.isTokenByte) else { return .malformed("invalid method") }
-        guard !parts[1].isEmpty, parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .malformed("invalid request target") }
-        guard let first = parts[1].first, first == UInt8(ascii: "/") || first == UInt8(ascii: "*") || parts[1].starts(with: Array("http".utf8)) else {
+        // RFC 9112 §3: method SP request-target SP HTTP-version, single spaces. (Scanned in place:
+        // this runs once per request, so no array of parts is built.)
+        let space = UInt8(ascii: " ")
+        guard let firstSpace = line.firstIndex(of: space),
+              let secondSpace = line[(firstSpace + 1)...].firstIndex(of: space),
+              !line[(secondSpace + 1)...].contains(space)
+        else { return .malformed("request line is not method, target and version") }
+        let methodBytes = line[line.startIndex..<firstSpace]
+        let targetBytes = line[(firstSpace + 1)..<secondSpace]
+        let v = line[(secondSpace + 1)...]
+        guard !methodBytes.isEmpty, methodBytes.allSatisfy(HTTPSyntax.isTokenByte) else { return .malformed("invalid method") }
+        guard !targetBytes.isEmpty, targetBytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return .malformed("invalid request target") }
+        guard let first = targetBytes.first,
+              first == UInt8(ascii: "/") || first == UInt8(ascii: "*") || Self.hasPrefix(targetBytes, "http")
+        else {
             return .malformed("invalid request target")
         }
-        let v = Array(parts[2])
-        guard v.count == 8, v.starts(with: Array("HTTP/".utf8)), HTTPSyntax.isDigit(v[5]), v[6] == UInt8(ascii: "."), HTTPSyntax.isDigit(v[7]) else {
+        let base = v.startIndex
+        guard v.count == 8, Self.hasPrefix(v, "HTTP/"), HTTPSyntax.isDigit(v[base + 5]), v[base + 6] == UInt8(ascii: "."),
+              HTTPSyntax.isDigit(v[base + 7])
+        else {
             return .malformed("invalid HTTP version")
         }
-        let major = Int(v[5] - 0x30), minor = Int(v[7] - 0x30)
+        let major = Int(v[base + 5] - 0x30), minor = Int(v[base + 7] - 0x30)
         guard major == 1 else { return .versionNotSupported() }
-        method = String(decoding: parts[0], as: UTF8.self)
-        target = String(decoding: parts[1], as: UTF8.self)
+        method = String(decoding: methodBytes, as: UTF8.self)
+        target = String(decoding: targetBytes, as: UTF8.self)
         version = HTTPVersion(major: 1, minor: minor >= 1 ? 1 : 0)
         return nil
+    }
+
+    /// Whether the bytes start with the ASCII `prefix` (case-sensitive).
+    static func hasPrefix(_ bytes: ArraySlice<UInt8>, _ prefix: StaticString) -> Bool {
+        guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
+        var index = bytes.startIndex
+        for offset in 0..<prefix.utf8CodeUnitCount {
+            if bytes[index] != prefix.utf8Start[offset] { return false }
+            index += 1
+        }
+        return true
     }
 
     // MARK: - Header fields
@@ -225,7 +247,9 @@ public struct HTTPRequestParser: Sendable {
     }
 
     mutating func parseHeaders() -> HTTPParserEvent {
+        // Moved out and back so that appending does not copy the list (it is not shared meanwhile).
         var fields = headers
+        headers = HTTPHeaders()
         let outcome = readFieldLines(into: &fields)
         headers = fields
         switch outcome {
@@ -306,6 +330,7 @@ public struct HTTPRequestParser: Sendable {
 
     mutating func parseTrailers() -> HTTPParserEvent {
         var fields = trailers
+        trailers = HTTPHeaders()
         let outcome = readFieldLines(into: &fields)
         trailers = fields
         switch outcome {

@@ -28,6 +28,9 @@ public struct Router: Sendable {
 
     private var routes: [Route] = []
     private var root: Node?
+    /// The handlers of every route without parameters, by method and then by its path as
+    /// `/a/b`: the lookup of most requests, one hash instead of a walk of the tree.
+    private var literalRoutes: [String: [String: HTTPHandler]] = [:]
     private let renderError: HTTPErrorRenderer
 
     /// A router whose 404 and 405 answers are rendered by `renderError`.
@@ -47,6 +50,7 @@ public struct Router: Sendable {
             return response
         }))
         root = nil
+        literalRoutes = [:]
     }
 
     /// Every route added, as `(method, pattern)` (for documentation checks).
@@ -55,7 +59,15 @@ public struct Router: Sendable {
     }
 
     /// Builds the lookup tree once; `respond` builds it lazily otherwise.
-    public mutating func freeze() { root = Self.build(routes, depth: 0) }
+    public mutating func freeze() {
+        root = Self.build(routes, depth: 0)
+        literalRoutes = [:]
+        for route in routes where !route.segments.contains(where: Self.isParameter) {
+            literalRoutes[route.method, default: [:]]["/" + route.segments.joined(separator: "/")] = route.handler
+        }
+    }
+
+    private static func isParameter(_ segment: Substring) -> Bool { segment.hasPrefix("{") && segment.hasSuffix("}") }
 
     private static func build(_ routes: [Route], depth: Int) -> Node {
         var handlers: [String: HTTPHandler] = [:]
@@ -68,7 +80,7 @@ public struct Router: Sendable {
                 continue
             }
             let segment = route.segments[depth]
-            if segment.hasPrefix("{"), segment.hasSuffix("}") {
+            if isParameter(segment) {
                 parameterName = String(segment.dropFirst().dropLast())
                 parameterRoutes.append(route)
             } else {
@@ -88,9 +100,14 @@ public struct Router: Sendable {
     }
 
     func match(method: String, path: Substring) -> Match {
+        // A path without empty segments that names a literal route with this method: that route
+        // is the first candidate of the walk below (literals are tried first), so it wins.
+        if let byPath = literalRoutes[method], !Self.hasEmptySegment(path), let handler = byPath[String(path)] {
+            return .handler(handler, [:])
+        }
         let node = root ?? Self.build(routes, depth: 0)
         var candidates: [(node: Node, parameters: [String: String])] = []
-        Self.collect(node, path.split(separator: "/", omittingEmptySubsequences: true)[...], [:], into: &candidates)
+        Self.collect(node, Self.segments(of: path)[...], [:], into: &candidates)
         // Literal segments are tried before parameters; the first candidate with the method wins.
         for candidate in candidates {
             if let handler = candidate.node.handlers[method] { return .handler(handler, candidate.parameters) }
@@ -104,6 +121,36 @@ public struct Router: Sendable {
         if allow.isEmpty { return .notFound }
         if allow.contains("GET") { allow.insert("HEAD") }
         return .methodNotAllowed(allow: allow.sorted())
+    }
+
+    /// The `/`-separated segments of a path, empty ones left out (split on UTF-8 bytes).
+    static func segments(of path: Substring) -> [Substring] {
+        var segments: [Substring] = []
+        var start = path.utf8.startIndex
+        var index = start
+        while index < path.utf8.endIndex {
+            if path.utf8[index] == UInt8(ascii: "/") {
+                if start < index { segments.append(path[start..<index]) }
+                start = path.utf8.index(after: index)
+            }
+            index = path.utf8.index(after: index)
+        }
+        if start < path.utf8.endIndex { segments.append(path[start...]) }
+        return segments
+    }
+
+    /// Whether the path is not `/`-prefixed or has `//` or a trailing `/` (those go the long way).
+    static func hasEmptySegment(_ path: Substring) -> Bool {
+        var previousWasSlash = false
+        var first = true
+        for byte in path.utf8 {
+            let isSlash = byte == UInt8(ascii: "/")
+            if first, !isSlash { return true }
+            if isSlash, previousWasSlash { return true }
+            previousWasSlash = isSlash
+            first = false
+        }
+        return previousWasSlash && path.utf8.count > 1
     }
 
     /// Every node with handlers that the path reaches, literal branches first.

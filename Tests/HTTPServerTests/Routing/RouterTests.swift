@@ -46,6 +46,37 @@ struct RouterTests {
         #expect(wrong.headers["Allow"] == "GET, HEAD, POST")
     }
 
+    /// A frozen router looks literal routes up by path first; it must answer exactly as the walk
+    /// of the tree does (which an unfrozen router uses).
+    @Test("a frozen router answers as the tree walk does", arguments: [
+        ("GET", "/v1/generations"), ("POST", "/v1/generations"), ("HEAD", "/v1/generations"),
+        ("PUT", "/v1/generations"), ("GET", "/v1/generations/"), ("GET", "//v1//generations"),
+        ("GET", "/v1/generations/special"), ("DELETE", "/v1/generations/special"), ("HEAD", "/v1/generations/special"),
+        ("GET", "/v1/generations/gen_1?x=1"), ("GET", "/v1/generations/sp%65cial"), ("POST", "/admin/keys/k1/rotate"),
+        ("GET", "/v2/nothing"), ("GET", "/"), ("GET", "*"), ("GET", "http://gw.example/v1/generations"),
+        ("OPTIONS", "/v1/generations/special"),
+    ])
+    func router_FrozenLookupMatchesTheTreeWalk(method: String, target: String) async {
+        let walking = makeRouter()
+        var frozen = makeRouter()
+        frozen.freeze()
+        let expected = await walking.respond(to: request(method, target))
+        let got = await frozen.respond(to: request(method, target))
+        #expect(got.status == expected.status)
+        #expect(got.body == expected.body)
+        #expect(got.headers["Allow"] == expected.headers["Allow"])
+        #expect(got.route == expected.route)
+    }
+
+    @Test func router_RoutesAddedAfterFreezingAreFound() async {
+        var router = makeRouter()
+        router.freeze()
+        router.add("GET", "/v1/generations") { _ in HTTPResponse(status: 200, body: "replaced") }
+        router.add("GET", "/later") { _ in HTTPResponse(status: 200, body: "later") }
+        #expect(await router.respond(to: request("GET", "/v1/generations")).body == Array("replaced".utf8))
+        #expect(await router.respond(to: request("GET", "/later")).body == Array("later".utf8))
+    }
+
     @Test func router_MalformedPercentEscapeDoesNotMatchAParameter() async {
         #expect(await makeRouter().respond(to: request("GET", "/v1/generations/%zz")).status == 404)
     }
