@@ -51,7 +51,7 @@ public struct BudgetExceeded: Error, Sendable, Equatable {
 }
 
 /// One durable ledger line: what happened to one job's money in one (owner, window). The ledger
-/// is rebuilt from these at start-up (`Ledger.replay`).
+/// is rebuilt from these at start-up (their sums per account, and the lines of the jobs kept in memory: `Ledger.restore`).
 public struct LedgerEntry: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         /// Held at admission.
@@ -195,24 +195,6 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// Rebuilds the ledger from its durable entries, oldest first. Each entry does what the call
-    /// that wrote it did, account by account.
-    public func replay(_ entries: some Sequence<LedgerEntry>) {
-        state.withLock { state in
-            for entry in entries {
-                var totals = state.totals[Account(owner: entry.owner, window: entry.window)] ?? Totals()
-                switch entry.kind {
-                case .reserve: totals.reserved += entry.amount
-                case .charge: totals.reserved -= entry.amount; totals.spent += entry.amount
-                case .release: totals.reserved -= entry.amount
-                case .refund: totals.spent -= entry.amount
-                }
-                state.totals[Account(owner: entry.owner, window: entry.window)] = totals
-                Self.rebuildHolds(entry, in: &state)
-            }
-        }
-    }
-
     /// Start-up recovery without reading every line ever written: each account's totals as the
     /// store summed them, and the lines of the jobs kept in memory, which rebuild their open
     /// reservations and refundable charges.
@@ -231,11 +213,9 @@ public final class Ledger: Sendable {
     public func restoreCharge(jobID: String, amount: Money, entries: [LedgerEntry]) {
         state.withLock { state in
             guard state.charges[jobID] == nil else { return }
-            state.charges[jobID] = Reservation(amount: amount, accounts: [:])
-            for entry in entries where entry.jobID == jobID && (entry.kind == .charge || entry.kind == .refund) {
-                Self.rebuildHolds(entry, in: &state)
-            }
-            if state.charges[jobID] == nil { state.charges[jobID] = Reservation(amount: amount, accounts: [:]) }
+            var charge = Reservation(amount: amount, accounts: [:])
+            for entry in entries where entry.jobID == jobID && entry.kind == .charge { charge.accounts[entry.owner] = entry.window }
+            state.charges[jobID] = charge
         }
     }
 
