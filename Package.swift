@@ -25,8 +25,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
-        // Our own HTTP/1.1 server: POSIX sockets and Dispatch only, no package dependency.
-        .target(name: "HTTPServer", swiftSettings: strictSettings),
+        // Our own HTTP/1.1 server: POSIX sockets and epoll (one thread per event loop), no
+        // package dependency. CEpoll exposes the epoll/eventfd headers Glibc does not.
+        .target(name: "CEpoll"),
+        .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: strictSettings),
         // Vocabulary (Money, ids, requests, jobs, errors), configuration loading, billing.
         .target(
             name: "GatewayCore",

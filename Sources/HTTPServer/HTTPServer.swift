@@ -1,7 +1,7 @@
 import Dispatch
 import Synchronization
 
-/// An HTTP/1.1 server on non-blocking POSIX sockets driven by Dispatch sources: no thread per
+/// An HTTP/1.1 server on non-blocking POSIX sockets driven by epoll event loops: no thread per
 /// connection, no blocking call on a shared queue. Requests go to one async handler.
 ///
 /// ```swift
@@ -30,7 +30,7 @@ public final class HTTPServer: Sendable {
     /// 503, …) with `renderError`.
     public init(configuration: Configuration, handler: @escaping HTTPHandler, renderError: @escaping HTTPErrorRenderer = plainTextErrorRenderer) {
         context = ServerContext(configuration: configuration, handler: handler, renderError: renderError)
-        loops = (0..<max(configuration.eventLoopCount, 1)).map(EventLoop.init(index:))
+        loops = EventLoop.shared(count: max(configuration.eventLoopCount, 1))
     }
 
     /// Binds, listens and starts accepting. Returns the bound address (with the real port when
@@ -68,7 +68,9 @@ public final class HTTPServer: Sendable {
     /// The number of open connections.
     public var openConnectionCount: Int { context.openConnectionCount }
 
-    /// Accepts what is pending, a bounded number per event so one burst cannot hog the queue.
+    /// Accepts what is pending, a bounded number per event so one burst cannot hog the accept
+    /// queue (a Dispatch source: accepting is rare next to reading), and hands each connection to
+    /// an event loop in turn.
     private func acceptPending(_ listening: Socket) {
         for _ in 0..<256 {
             let accepted: (Socket, SocketAddress?)?
@@ -83,13 +85,16 @@ public final class HTTPServer: Sendable {
                 socket.close()
                 continue
             }
-            let loop = loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
-            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, context: context)
+            let turn = nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue
+            let loop = loops[turn % loops.count]
+            let executors = context.configuration.handlerExecutors
+            let executor = executors.isEmpty ? loop : executors[turn % executors.count]
+            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, executor: executor, context: context)
             guard context.register(connection) else {
                 refuseOverloaded(socket)
                 continue
             }
-            loop.queue.async { connection.start() }
+            loop.executeLater { connection.start() }
             // A shutdown that began while this connection was being accepted may have taken its
             // snapshot of open connections before the registration: tell this one too.
             if draining.load(ordering: .sequentiallyConsistent) { connection.beginShutdown() }

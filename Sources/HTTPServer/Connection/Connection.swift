@@ -1,16 +1,25 @@
-import Dispatch
+import CEpoll
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
-/// One accepted socket: carries out what its `ConnectionStateMachine` decides, with a read
-/// source, a lazily created write source and one timer, all on its event loop's queue.
+/// One accepted socket: carries out what its `ConnectionStateMachine` decides, registered with
+/// its event loop (readable, and writable while an answer waits for room) and with one timer
+/// there.
 ///
-/// Every method runs on that queue; the state sits in a `Mutex` only so the type is `Sendable`
-/// for the Dispatch handlers (it is never contended).
-final class Connection: Sendable {
+/// Readiness and timers are handled on the loop's thread; a handler's answer is written from
+/// whichever thread the handler finished on (its executor's, see
+/// ``HTTPServer/Configuration/handlerExecutors``). Everything either side touches sits in one
+/// `Mutex`, held for one event's work (a bounded number of reads) and contended only when an
+/// answer arrives while the loop is reading.
+final class Connection: EventLoopHandler, Sendable {
     typealias Machine = ConnectionStateMachine<MonotonicClock>
 
     let socket: Socket
     let loop: EventLoop
+    /// What the handler tasks prefer after their first suspension.
+    let executor: any TaskExecutor
     let remoteAddress: String?
     private let context: ServerContext
     private let state: Mutex<State>
@@ -19,11 +28,12 @@ final class Connection: Sendable {
         var machine: Machine
         var outbound: [UInt8] = []
         var outboundOffset = 0
-        var readSource: (any DispatchSourceRead)?
+        /// The loop's registration; nil before `start` and after the close.
+        var token: EventLoop.Token?
         var readSuspended = false
-        var writeSource: (any DispatchSourceWrite)?
         var writeSuspended = true
-        var timer: (any DispatchSourceTimer)?
+        /// The deadline a scheduled timer fires for (an earlier one replaces it; a timer that
+        /// fires for another deadline than this one is stale and does nothing).
         var armedDeadline: MonotonicClock.Instant?
         var closeAfterFlush: Machine.CloseMode?
         var lingerUntil: MonotonicClock.Instant?
@@ -31,18 +41,23 @@ final class Connection: Sendable {
         /// A request the machine asked to handle, started once the lock is released.
         var pendingRequest: HTTPRequest?
         /// True while a handler is being started on the loop: an answer given before it first
-        /// suspends lands in `inlineResponse` instead of a new turn of the queue.
+        /// suspends lands in `inlineResponse` for the starting thread to take.
         var startingHandler = false
         var inlineResponse: HTTPResponse?
         var closed = false
-        var pendingCancellations = 0
+
+        /// What the registration watches now.
+        var interest: UInt32 {
+            (readSuspended ? 0 : EPOLLIN.rawValue) | (writeSuspended ? 0 : EPOLLOUT.rawValue)
+        }
     }
 
     static let lingerTime: Duration = .seconds(2)
 
-    init(socket: Socket, remoteAddress: String?, loop: EventLoop, context: ServerContext) {
+    init(socket: Socket, remoteAddress: String?, loop: EventLoop, executor: any TaskExecutor, context: ServerContext) {
         self.socket = socket
         self.loop = loop
+        self.executor = executor
         self.remoteAddress = remoteAddress
         self.context = context
         let machine = Machine(
@@ -51,41 +66,52 @@ final class Connection: Sendable {
         state = Mutex(State(machine: machine))
     }
 
-    /// Creates the sources and starts reading. Runs on the loop.
+    /// Registers with the loop and starts reading. Runs on the loop.
     func start() {
         state.withLock { state in
-            let read = DispatchSource.makeReadSource(fileDescriptor: socket.fd, queue: loop.queue)
-            let timer = DispatchSource.makeTimerSource(queue: loop.queue)
-            read.setEventHandler { [self] in readable(fromSource: true) }
-            read.setCancelHandler { [self] in sourceCancelled() }
-            timer.setEventHandler { [self] in timerFired() }
-            state.readSource = read
-            state.timer = timer
-            state.pendingCancellations = 1  // the read source; a write source adds one
+            guard !state.closed else { return }
+            guard let token = loop.register(fd: socket.fd, events: state.interest, handler: self) else {
+                finalClose(&state)
+                return
+            }
+            state.token = token
             rearmTimer(&state)
-            read.resume()
-            timer.resume()
         }
     }
 
-    // MARK: Entry points (all on the loop)
-
-    /// Reads what the event announced, answers what it completes, and returns to the queue.
+    /// What epoll reported. Runs on the loop.
     ///
-    /// Dispatch read sources are level-triggered (on Linux a one-shot epoll registration that
-    /// is re-armed after each handler, elsewhere a kqueue filter), so bytes left in the socket
-    /// raise the next event by themselves: once the bytes the event announced (`data`, the
-    /// socket's input queue length) have been read and the last read was short, the read that
-    /// would only answer `EAGAIN` is skipped. An event that announces nothing (end of stream, or
-    /// a hang-up, after which Linux's libdispatch never fires the source again) and a call that
-    /// is not from the source read until the socket would block, ends or fails.
-    private func readable(fromSource: Bool) {
+    /// A hang-up (`EPOLLHUP`: both directions are gone, or a reset) or an error is reported
+    /// whatever the registration watches, so it is acted on here even while reading is paused —
+    /// level-triggered, it would otherwise be reported again at once, forever.
+    func handleEvents(_ events: UInt32) {
+        let hangUp = events & (EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
+        if events & EPOLLOUT.rawValue != 0 { writable() }
+        if events & EPOLLIN.rawValue != 0 || hangUp { readable(hangUp: hangUp) }
+    }
+
+    // MARK: Entry points (on the loop, but for `handlerFinished` and `forceClose`)
+
+    /// Reads until the socket would block, answers what that completes, and returns to the loop.
+    ///
+    /// The registration is level-triggered, so bytes left in the socket raise the next event by
+    /// themselves: a read that came back short has drained the socket, and the read that would
+    /// only answer `EAGAIN` is skipped. End of stream is a read of 0 bytes; after a hang-up
+    /// with reading paused the connection is closed (nothing can be read or delivered).
+    private func readable(hangUp: Bool = false) {
         state.withLock { state in
-            let announced = fromSource ? Int(state.readSource?.data ?? 0) : 0
-            var received = 0
+            guard !state.closed else { return }
+            if hangUp, state.readSuspended {
+                finalClose(&state)
+                return
+            }
             // One clock reading per event: the machine's timeouts are seconds, not microseconds.
             let now = MonotonicClock.now
-            readLoop: while !state.closed, !state.readSuspended {
+            // At most a few reads per event, so the lock is never held for long (an answer may be
+            // waiting for it on another thread); level-triggered, the rest raises the next event.
+            var reads = 0
+            readLoop: while !state.closed, !state.readSuspended, reads < Self.readsPerEvent {
+                reads += 1
                 let result = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 16) { buffer -> IOResult in
                     let result = socket.read(into: buffer)
                     if case .bytes(let count) = result, state.lingerUntil == nil {  // discarded while lingering
@@ -96,8 +122,7 @@ final class Connection: Sendable {
                 }
                 switch result {
                 case .bytes(let count):
-                    received += count
-                    if count < Self.readSize, announced > 0, received >= announced { break readLoop }
+                    if count < Self.readSize { break readLoop }
                 case .wouldBlock:
                     break readLoop
                 case .endOfStream:
@@ -105,6 +130,7 @@ final class Connection: Sendable {
                     suspendReading(&state)
                     if state.lingerUntil != nil { finalClose(&state); return }
                     perform(state.machine.endOfInput(now: now), &state, now: now)
+                    if hangUp { finalClose(&state); return }
                     break readLoop
                 case .peerGone, .failed:
                     finalClose(&state)
@@ -117,6 +143,7 @@ final class Connection: Sendable {
     }
 
     static let readSize = 32 * 1024
+    static let readsPerEvent = 4
 
     private func writable() {
         state.withLock { state in
@@ -127,9 +154,9 @@ final class Connection: Sendable {
         startPendingHandler()
     }
 
-    private func timerFired() {
+    private func timerFired(for deadline: MonotonicClock.Instant) {
         state.withLock { state in
-            guard !state.closed else { return }
+            guard !state.closed, state.armedDeadline == deadline else { return }
             state.armedDeadline = nil
             let now = MonotonicClock.now
             if let linger = state.lingerUntil {
@@ -141,40 +168,39 @@ final class Connection: Sendable {
         }
     }
 
-    /// The handler's answer; may be called from any thread.
+    /// The handler's answer; called on whichever thread the handler finished.
+    ///
+    /// While a handler is being started (`startingHandler`, set by the thread inside
+    /// `startPendingHandler`), its answer is left in `inlineResponse` for that thread to take:
+    /// that covers a handler that answers without suspending and one that suspends and finishes
+    /// elsewhere before its starter is done. Otherwise the answer goes to the machine and out to
+    /// the socket from this thread. The next pipelined request, if any, is started on the loop:
+    /// another executor's thread (a provider client's event loop) is not for parsing and
+    /// running a client's whole pipeline.
     private func handlerFinished(_ response: HTTPResponse) {
-        guard loop.inLoop else {
-            loop.queue.async { [self] in finish(response) }
-            return
-        }
-        // Only the handler being started right now can answer on the loop while
-        // `startingHandler` is set: the loop's thread is inside `startPendingHandler`.
-        let inline = state.withLock { state in
-            guard state.startingHandler else { return false }
-            state.inlineResponse = response
-            return true
-        }
-        if !inline { finish(response) }
-    }
-
-    /// Hands an answer to the machine. Runs on the loop.
-    private func finish(_ response: HTTPResponse) {
-        state.withLock { state in
+        let next = state.withLock { state -> Bool in
+            if state.startingHandler {
+                state.inlineResponse = response
+                return false
+            }
             state.handlerTask = nil
-            guard !state.closed else { return }
+            guard !state.closed else { return false }
             let now = MonotonicClock.now
             perform(state.machine.handlerFinished(response, now: now), &state, now: now)
             rearmTimer(&state)
+            return state.pendingRequest != nil
         }
-        startPendingHandler()
+        guard next else { return }
+        if loop.inLoop { startPendingHandler() } else { loop.executeLater { [self] in startPendingHandler() } }
     }
 
     /// Starts the handler of the request the machine asked for, outside the lock. A handler
     /// that answers without suspending (most do: `/healthz`, 404, validation errors) runs to
-    /// its end right here on the loop's thread, with no task enqueued and no turn of the queue;
+    /// its end right here on the calling thread, with no task enqueued and no turn of a queue;
     /// its answer goes to the machine at once, and so does the next pipelined request, in a loop
-    /// rather than a recursion. A handler that suspends resumes on the loop (its executor
-    /// preference) and answers through `handlerFinished`. Runs on the loop.
+    /// rather than a recursion. A handler that suspends resumes on `executor` and answers
+    /// through `handlerFinished`. Runs on the loop, or on the thread of the handler that just
+    /// answered (the machine asks for one request at a time, so only one thread finds one).
     private func startPendingHandler() {
         while let request = state.withLock({ state -> HTTPRequest? in
             guard !state.closed, let request = state.pendingRequest.take() else { return nil }
@@ -182,7 +208,7 @@ final class Connection: Sendable {
             return request
         }) {
             let handler = context.handler
-            let task = Self.startTask(on: loop) { [self] in
+            let task = Self.startTask(preferring: executor) { [self] in
                 let response = await handler(request)
                 handlerFinished(response)
             }
@@ -200,13 +226,13 @@ final class Connection: Sendable {
         }
     }
 
-    /// A task that starts at once on the calling thread (the loop) and, after a suspension,
-    /// continues on the loop.
-    private static func startTask(on loop: EventLoop, _ body: sending @escaping @isolated(any) () async -> Void) -> Task<Void, Never> {
+    /// A task that starts at once on the calling thread and, after a suspension, continues on
+    /// `executor`.
+    private static func startTask(preferring executor: any TaskExecutor, _ body: sending @escaping @isolated(any) () async -> Void) -> Task<Void, Never> {
         if #available(macOS 26.0, *) {
-            return Task.immediate(executorPreference: loop, operation: body)
+            return Task.immediate(executorPreference: executor, operation: body)
         } else {
-            return Task(executorPreference: loop, operation: body)
+            return Task(executorPreference: executor, operation: body)
         }
     }
 
@@ -224,9 +250,7 @@ final class Connection: Sendable {
 
     /// Closes at once, cancelling a running handler (end of the shutdown grace period).
     func forceClose() {
-        loop.execute { [self] in
-            state.withLock { state in finalClose(&state) }
-        }
+        state.withLock { state in finalClose(&state) }
     }
 
     // MARK: Actions
@@ -251,11 +275,10 @@ final class Connection: Sendable {
             case .pauseReading:
                 suspendReading(&state)
             case .resumeReading:
-                if state.readSuspended, let source = state.readSource {
+                if state.readSuspended {
                     state.readSuspended = false
-                    source.resume()
-                    // Bytes that arrived while paused may not raise a new event.
-                    loop.queue.async { [self] in readable(fromSource: false) }
+                    // Level-triggered: bytes that arrived while paused raise an event at once.
+                    updateInterest(&state)
                 }
             case .close(let mode):
                 switch mode {
@@ -292,9 +315,9 @@ final class Connection: Sendable {
         }
         state.outbound.removeAll(keepingCapacity: state.outbound.count <= 16 * 1024)
         state.outboundOffset = 0
-        if !state.writeSuspended, let source = state.writeSource {
+        if !state.writeSuspended {
             state.writeSuspended = true
-            source.suspend()
+            updateInterest(&state)
         }
         if state.closeAfterFlush != nil { closeFlushed(&state); return [] }
         let actions = state.machine.writeStateChanged(pending: false, now: now)
@@ -303,24 +326,22 @@ final class Connection: Sendable {
     }
 
     private func resumeWriting(_ state: inout State) {
-        if state.writeSource == nil {
-            let source = DispatchSource.makeWriteSource(fileDescriptor: socket.fd, queue: loop.queue)
-            source.setEventHandler { [self] in writable() }
-            source.setCancelHandler { [self] in sourceCancelled() }
-            state.writeSource = source
-            state.pendingCancellations += 1
-        }
-        if state.writeSuspended, let source = state.writeSource {
+        if state.writeSuspended {
             state.writeSuspended = false
-            source.resume()
+            updateInterest(&state)
         }
     }
 
     private func suspendReading(_ state: inout State) {
-        if !state.readSuspended, let source = state.readSource {
+        if !state.readSuspended {
             state.readSuspended = true
-            source.suspend()
+            updateInterest(&state)
         }
+    }
+
+    private func updateInterest(_ state: inout State) {
+        guard let token = state.token else { return }
+        loop.modify(token, events: state.interest)
     }
 
     /// Everything queued is sent: close, lingering first when asked.
@@ -335,36 +356,19 @@ final class Connection: Sendable {
         }
     }
 
+    /// Closes the socket at once (any thread, under the lock): no event for it is delivered
+    /// after this, even when its number is reused by the next accepted connection.
     private func finalClose(_ state: inout State) {
         guard !state.closed else { return }
         state.closed = true
         state.handlerTask?.cancel()
         state.handlerTask = nil
         state.pendingRequest = nil
-        // A suspended source must be resumed before its cancellation can complete.
-        if let read = state.readSource {
-            read.cancel()
-            if state.readSuspended { read.resume() }
-        }
-        if let write = state.writeSource {
-            write.cancel()
-            if state.writeSuspended { write.resume() }
-        }
-        state.timer?.cancel()
-        state.readSource = nil
-        state.writeSource = nil
-        state.timer = nil
+        if let token = state.token { loop.deregister(token) }
+        state.token = nil
         state.outbound = []
         context.connectionClosed(self)
-        if state.pendingCancellations == 0 { socket.close() }
-    }
-
-    /// Closes the descriptor after the last source on it is cancelled (libdispatch requires it).
-    private func sourceCancelled() {
-        state.withLock { state in
-            state.pendingCancellations -= 1
-            if state.pendingCancellations == 0, state.closed { socket.close() }
-        }
+        socket.close()
     }
 
     // MARK: Timer
@@ -374,9 +378,7 @@ final class Connection: Sendable {
     private func rearmTimer(_ state: inout State) {
         guard !state.closed, let deadline = state.lingerUntil ?? state.machine.deadline else { return }
         if let armed = state.armedDeadline, armed <= deadline { return }
-        guard let timer = state.timer else { return }
         state.armedDeadline = deadline
-        let wait = max(deadline.nanoseconds - MonotonicClock.now.nanoseconds, 0)
-        timer.schedule(deadline: .now() + .nanoseconds(Int(wait)), leeway: .milliseconds(5))
+        loop.schedule(at: deadline.nanoseconds) { [weak self] in self?.timerFired(for: deadline) }
     }
 }

@@ -129,8 +129,11 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
 
     /// The deadline after which `timerFired` acts, if any.
     var deadline: C.Instant? {
-        if isClosing || handling != nil { return nil }
+        if handling != nil { return nil }
+        // An answer the peer does not read is timed out even on a closing connection (an error
+        // answer, `Connection: close`): otherwise a peer that stops reading holds it for good.
         if outboundPending { return lastActivity.advanced(by: configuration.idleTimeout) }
+        if isClosing { return nil }
         if let started = headStartedAt { return started.advanced(by: configuration.headerTimeout) }
         if receiving != nil { return lastActivity.advanced(by: configuration.idleTimeout) }
         // A connection that never sent a byte gets the header timeout; a kept-alive one, the idle timeout.

@@ -92,6 +92,17 @@ struct ConnectionStateMachineTests {
         #expect(summary(machine.timerFired(now: clock.now)) == ["close now"])
     }
 
+    @Test func machine_ClosingConnectionWhosePeerStopsReadingIsStillClosed() {
+        // `Connection: close`: the answer is the last, and the peer never reads it.
+        var machine = makeMachine(idle: .seconds(5))
+        _ = feed(&machine, "GET /a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        _ = machine.writeStateChanged(pending: true, now: clock.now)
+        _ = machine.handlerFinished(HTTPResponse(status: 200), now: clock.now)
+        #expect(machine.deadline != nil)
+        clock.advance(by: .seconds(5))
+        #expect(summary(machine.timerFired(now: clock.now)) == ["close now"])
+    }
+
     @Test func machine_ShutdownClosesIdleAtOnceAndBusyAfterTheAnswer() {
         var idle = makeMachine()
         #expect(summary(idle.beginShutdown(now: clock.now)) == ["close afterFlush(linger: false)"])

@@ -1,0 +1,1 @@
+// Intentionally empty: CEpoll only exposes system headers (include/CEpoll.h) to Swift.
