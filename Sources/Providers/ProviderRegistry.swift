@@ -1,5 +1,9 @@
 import AsyncHTTPClient
 import GatewayCore
+import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds the adapter of every configured provider. Adding a provider = one folder under
 /// `Sources/Providers/` and one line in ``make(_:client:)``.
@@ -11,6 +15,26 @@ public enum ProviderRegistry {
             providers[provider.name] = make(provider, client: client)
         }
         return providers
+    }
+
+    /// The shared client for provider calls: ``clientConfiguration`` over ``eventLoopGroup``.
+    public static func makeClient() -> HTTPClient {
+        HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: clientConfiguration)
+    }
+
+    /// The event loops provider calls run on: half the cores (at least one), for the life of the
+    /// process. Request handlers continue on these loops after a provider call
+    /// (`EventLoopTaskExecutor`); the other half of the machine reads and parses requests on the
+    /// HTTP server's loops. Fewer loops also means fewer calls whose pooled connection lives on
+    /// another loop than the handler waiting for it (each such call crosses threads twice more).
+    public static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, coreCount / 2))
+
+    private static var coreCount: Int {
+        #if canImport(Glibc)
+        return max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
+        #else
+        return 2
+        #endif
     }
 
     /// The configuration the shared `HTTPClient` should be created with for provider calls:

@@ -27,11 +27,12 @@ struct Serve: AsyncParsableCommand {
 func serve(_ configuration: GatewayConfiguration, path: String, logger: Logger, beforeShutdown: () async -> Void = {}) async throws {
     // Writes use MSG_NOSIGNAL; SIGPIPE is ignored too so no other write can kill the process.
     signal(SIGPIPE, SIG_IGN)
-    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
+    let client = ProviderRegistry.makeClient()
     let application: GatewayApplication
     do {
         application = try await GatewayApplication.open(
-            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client), logger: logger)
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client),
+            handlerExecutors: EventLoopTaskExecutor.executors(for: client), logger: logger)
     } catch {
         logger.critical("cannot start", metadata: ["error": "\(error)"])
         try? await client.shutdown()

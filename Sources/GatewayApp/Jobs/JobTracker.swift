@@ -28,6 +28,8 @@ public final class JobTracker: Sendable {
     private let logger: Logger
     private let onTerminal: @Sendable (Job) -> Void
     private let pollers = Mutex<[String: Task<Void, Never>]>([:])
+    /// Set by `stop()`: a submission that finishes during shutdown starts no new poller.
+    private let stopped = Atomic<Bool>(false)
 
     init(store: JobStore, journal: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
          maxConcurrentFetches: Int = 64, logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
@@ -50,10 +52,21 @@ public final class JobTracker: Sendable {
         }
     }
 
-    /// Starts following a submitted job.
+    /// Starts following a submitted job. The poller prefers the executor the submitting task
+    /// prefers (a request handler's: an event loop of the provider client), so its polls are
+    /// answered on the thread it runs on.
+    ///
+    /// The task is created and filed in one critical section: a poller that finds its job
+    /// already over (an expired job at recovery) and ends at once still finds itself filed, and
+    /// is removed rather than left behind.
     func track(_ job: Job) {
-        let task = Task { [self] in await poll(jobID: job.id, provider: job.provider, createdAt: job.createdAt) }
-        pollers.withLock { $0[job.id] = task }
+        guard !stopped.load(ordering: .acquiring) else { return }
+        let preferred = withUnsafeCurrentTask { $0?.unownedTaskExecutor?.asTaskExecutor() }
+        pollers.withLock { pollers in
+            pollers[job.id] = Task(executorPreference: preferred) { [self] in
+                await poll(jobID: job.id, provider: job.provider, createdAt: job.createdAt)
+            }
+        }
     }
 
     /// Jobs waiting for a fetch permit.
@@ -61,6 +74,7 @@ public final class JobTracker: Sendable {
 
     /// Stops every poller (shutdown).
     func stop() {
+        stopped.store(true, ordering: .releasing)
         let tasks = pollers.withLock { pollers in
             defer { pollers.removeAll() }
             return Array(pollers.values)

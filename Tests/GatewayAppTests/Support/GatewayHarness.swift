@@ -104,7 +104,8 @@ final class GatewayHarness: Sendable {
             \(extraYAML)
             """
         let configuration = try ConfigLoader.parse(yaml: yaml, environment: [:])
-        providerClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: ProviderRegistry.clientConfiguration)
+        // As `serve` builds it: the provider loops, which request handlers continue on.
+        providerClient = ProviderRegistry.makeClient()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         if let logSink {
@@ -117,11 +118,13 @@ final class GatewayHarness: Sendable {
         let application: GatewayApplication
         if let store {
             application = try GatewayApplication(
-                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
+                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs,
+                handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
             try await application.recover()
         } else {
             application = try await GatewayApplication.open(
-                configuration: configuration, providers: providers, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
+                configuration: configuration, providers: providers, keepingFinishedJobs: keepingFinishedJobs,
+                handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
         }
         current = Mutex(application)
         try application.start()
@@ -148,7 +151,7 @@ final class GatewayHarness: Sendable {
         await application.shutdown()
         let next = try await GatewayApplication.open(
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient),
-            keepingFinishedJobs: keepingFinishedJobs, logger: logger)
+            keepingFinishedJobs: keepingFinishedJobs, handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
         current.withLock { $0 = next }
         try next.start()
         let fresh = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
