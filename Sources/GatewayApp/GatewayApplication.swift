@@ -48,12 +48,8 @@ public final class GatewayApplication: Sendable {
     /// `keepingFinishedJobs`: how many finished jobs stay in memory (the rest are read from the
     /// store when asked for): 10,000 over SQLite; 100,000 memory-only, where a job that leaves
     /// memory is gone.
-    /// `handlerExecutors`: what request handlers continue on after a suspension (see
-    /// `HTTPServer.Configuration.handlerExecutors`): the provider client's event loops
-    /// (`EventLoopTaskExecutor.executors(for:)`), so a handler that waits on a provider resumes
-    /// on the thread that read the answer; empty means the HTTP server's own loops.
     public init(configuration: GatewayConfiguration, providers unmetered: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
-                keepingFinishedJobs: Int? = nil, handlerExecutors: [any TaskExecutor] = [], logger: Logger) throws(StartupError) {
+                keepingFinishedJobs: Int? = nil, logger: Logger) throws(StartupError) {
         self.configuration = configuration
         self.stateStore = journal
         self.logger = logger
@@ -142,8 +138,7 @@ public final class GatewayApplication: Sendable {
         observability.register(on: &router)
         routeTable = router.registeredRoutes
         let server = HTTPServer(
-            configuration: Self.serverConfiguration(configuration.server, handlerExecutors: handlerExecutors),
-            handler: observability.instrument(router.handler, logger: logger),
+            configuration: Self.serverConfiguration(configuration.server), handler: observability.instrument(router.handler, logger: logger),
             renderError: Self.renderError)
         serverReference.withLock { $0.server = server }
         self.server = server
@@ -270,13 +265,13 @@ public final class GatewayApplication: Sendable {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
     }
 
-    static func serverConfiguration(_ server: GatewayConfiguration.Server, handlerExecutors: [any TaskExecutor] = []) -> HTTPServer.Configuration {
+    static func serverConfiguration(_ server: GatewayConfiguration.Server) -> HTTPServer.Configuration {
         var limits = HTTPParserLimits()
         limits.maxBodyBytes = server.maxBodyBytes
         return HTTPServer.Configuration(
             host: server.listen.host, port: Int(server.listen.port), limits: limits,
             headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
-            maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace, handlerExecutors: handlerExecutors)
+            maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace)
     }
 }
 

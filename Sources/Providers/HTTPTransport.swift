@@ -103,15 +103,7 @@ struct HTTPTransport: Sendable {
         }
 
         let collector = ResponseCollector(maxBodyBytes: Self.maxBodyBytes)
-        // The delegate runs on the loop the task prefers, when it prefers one of the client's
-        // (see `EventLoopTaskExecutor`), and the pool prefers an idle connection of that loop: the
-        // answer is then read on the thread the task resumes on. (Not `.delegateAndChannel`:
-        // a request bound to a loop with no idle connection there gets a one-off "overflow"
-        // connection that is closed after the answer — a new TCP connection per call.)
-        let loop = EventLoopTaskExecutor.preferredLoop(of: client)
-        let task = client.execute(
-            request: request, delegate: collector, eventLoop: loop.map { .delegate(on: $0) } ?? .indifferent,
-            deadline: .now() + Self.timeAmount(timeout))
+        let task = client.execute(request: request, delegate: collector, deadline: .now() + Self.timeAmount(timeout))
         do {
             return try await withTaskCancellationHandler {
                 try await task.futureResult.get()

@@ -31,8 +31,7 @@ func serve(_ configuration: GatewayConfiguration, path: String, logger: Logger, 
     let application: GatewayApplication
     do {
         application = try await GatewayApplication.open(
-            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client),
-            handlerExecutors: EventLoopTaskExecutor.executors(for: client), logger: logger)
+            configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: client), logger: logger)
     } catch {
         logger.critical("cannot start", metadata: ["error": "\(error)"])
         try? await client.shutdown()

@@ -52,18 +52,15 @@ public final class JobTracker: Sendable {
         }
     }
 
-    /// Starts following a submitted job. The poller prefers the executor the submitting task
-    /// prefers (a request handler's: an event loop of the provider client), so its polls are
-    /// answered on the thread it runs on.
+    /// Starts following a submitted job.
     ///
     /// The task is created and filed in one critical section: a poller that finds its job
     /// already over (an expired job at recovery) and ends at once still finds itself filed, and
     /// is removed rather than left behind.
     func track(_ job: Job) {
         guard !stopped.load(ordering: .acquiring) else { return }
-        let preferred = withUnsafeCurrentTask { $0?.unownedTaskExecutor?.asTaskExecutor() }
         pollers.withLock { pollers in
-            pollers[job.id] = Task(executorPreference: preferred) { [self] in
+            pollers[job.id] = Task { [self] in
                 await poll(jobID: job.id, provider: job.provider, createdAt: job.createdAt)
             }
         }

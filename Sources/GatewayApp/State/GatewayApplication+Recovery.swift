@@ -8,7 +8,7 @@ extension GatewayApplication {
     /// builds the application over it and recovers what it holds. An unusable store is a
     /// start-up error, never a silent fallback to memory.
     public static func open(configuration: GatewayConfiguration, providers: [String: any ImageProvider], keepingFinishedJobs: Int? = nil,
-                            handlerExecutors: [any TaskExecutor] = [], logger: Logger) async throws(StartupError) -> GatewayApplication {
+                            logger: Logger) async throws(StartupError) -> GatewayApplication {
         let store: any StateStore
         if let directory = configuration.state.directory {
             do {
@@ -21,9 +21,7 @@ extension GatewayApplication {
         }
         let application: GatewayApplication
         do {
-            application = try GatewayApplication(
-                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs,
-                handlerExecutors: handlerExecutors, logger: logger)
+            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         } catch {
             await store.close()
             throw error

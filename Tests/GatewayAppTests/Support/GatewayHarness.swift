@@ -104,7 +104,7 @@ final class GatewayHarness: Sendable {
             \(extraYAML)
             """
         let configuration = try ConfigLoader.parse(yaml: yaml, environment: [:])
-        // As `serve` builds it: the provider loops, which request handlers continue on.
+        // As `serve` builds it: on the provider loops.
         providerClient = ProviderRegistry.makeClient()
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -118,16 +118,24 @@ final class GatewayHarness: Sendable {
         let application: GatewayApplication
         if let store {
             application = try GatewayApplication(
-                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs,
-                handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
+                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
             try await application.recover()
         } else {
             application = try await GatewayApplication.open(
-                configuration: configuration, providers: providers, keepingFinishedJobs: keepingFinishedJobs,
-                handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
+                configuration: configuration, providers: providers, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         }
         current = Mutex(application)
-        try application.start()
+        do {
+            try application.start()
+        } catch {
+            // A failure of this test, not a crash of the test process (an application dropped
+            // without shutdown traps in AsyncHTTPClient's debug check).
+            await application.shutdown()
+            try? await providerClient.shutdown()
+            await krea.shutdown()
+            await evolink.shutdown()
+            throw error
+        }
         baseURL = "http://127.0.0.1:\(port)"
         var clientConfiguration = HTTPClient.Configuration()
         // Hundreds of simultaneous submissions must really be simultaneous.
@@ -151,7 +159,7 @@ final class GatewayHarness: Sendable {
         await application.shutdown()
         let next = try await GatewayApplication.open(
             configuration: configuration, providers: ProviderRegistry.makeProviders(configuration, client: providerClient),
-            keepingFinishedJobs: keepingFinishedJobs, handlerExecutors: EventLoopTaskExecutor.executors(for: providerClient), logger: logger)
+            keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         current.withLock { $0 = next }
         try next.start()
         let fresh = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
@@ -172,7 +180,35 @@ final class GatewayHarness: Sendable {
     }
 
     /// A port that was free a moment ago (the gateway needs its own URL before it starts).
+    /// A port that is free now and that the kernel will not hand out by itself in the meantime:
+    /// below the ephemeral range (outgoing connections and `bind(0)` — every simulator of every
+    /// test running in parallel — take ports from there, and one of them could take a port this
+    /// returned before the gateway binds it). Falls back to a kernel-chosen port.
     static func freePort() throws -> Int {
+        let range = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8))?
+            .split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        if let low = range?.first, low > 12_000 {
+            for _ in 0..<200 {
+                let candidate = Int.random(in: 10_000..<low)
+                if isFree(candidate) { return candidate }
+            }
+        }
+        return kernelChosenPort()
+    }
+
+    /// Whether `port` can be bound on 127.0.0.1 right now.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } } == 0
+    }
+
+    static func kernelChosenPort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

