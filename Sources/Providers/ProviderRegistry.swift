@@ -1,9 +1,7 @@
 import AsyncHTTPClient
 import GatewayCore
+import NIOCore
 import NIOPosix
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Builds the adapter of every configured provider. Adding a provider = one folder under
 /// `Sources/Providers/` and one line in ``make(_:client:)``.
@@ -27,15 +25,7 @@ public enum ProviderRegistry {
     /// answer. Measured on 2 cores (`Benchmarks/submission.sh` shape, c = 64): one provider loop
     /// 8,300 submissions/s, two (NIO's singleton) 6,000–6,800; handlers moved onto the provider
     /// loop to save the hop back, 7,200 — and no better at c = 1.
-    public static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, coreCount / 2))
-
-    private static var coreCount: Int {
-        #if canImport(Glibc)
-        return max(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), 1)
-        #else
-        return 2
-        #endif
-    }
+    public static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, NIOCore.System.coreCount / 2))
 
     /// The configuration the shared `HTTPClient` should be created with for provider calls:
     ///
