@@ -94,7 +94,7 @@ public final class HTTPServer: Sendable {
                 refuseOverloaded(socket)
                 continue
             }
-            loop.executeLater { connection.start() }
+            loop.execute { connection.start() }
             // A shutdown that began while this connection was being accepted may have taken its
             // snapshot of open connections before the registration: tell this one too.
             if draining.load(ordering: .sequentiallyConsistent) { connection.beginShutdown() }

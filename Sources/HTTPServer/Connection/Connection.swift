@@ -90,7 +90,7 @@ final class Connection: EventLoopHandler, Sendable {
         if events & EPOLLIN.rawValue != 0 || hangUp { readable(hangUp: hangUp) }
     }
 
-    // MARK: Entry points (on the loop, but for `handlerFinished` and `forceClose`)
+    // MARK: Entry points (on the loop, but for `handlerFinished`, `beginShutdown` and `forceClose`)
 
     /// Reads until the socket would block, answers what that completes, and returns to the loop.
     ///
@@ -191,7 +191,7 @@ final class Connection: EventLoopHandler, Sendable {
             return state.pendingRequest != nil
         }
         guard next else { return }
-        if loop.inLoop { startPendingHandler() } else { loop.executeLater { [self] in startPendingHandler() } }
+        if loop.inLoop { startPendingHandler() } else { loop.execute { [self] in startPendingHandler() } }
     }
 
     /// Starts the handler of the request the machine asked for, outside the lock. A handler
@@ -199,8 +199,7 @@ final class Connection: EventLoopHandler, Sendable {
     /// its end right here on the calling thread, with no task enqueued and no turn of a queue;
     /// its answer goes to the machine at once, and so does the next pipelined request, in a loop
     /// rather than a recursion. A handler that suspends resumes on `executor` and answers
-    /// through `handlerFinished`. Runs on the loop, or on the thread of the handler that just
-    /// answered (the machine asks for one request at a time, so only one thread finds one).
+    /// through `handlerFinished`. Runs on the loop.
     private func startPendingHandler() {
         while let request = state.withLock({ state -> HTTPRequest? in
             guard !state.closed, let request = state.pendingRequest.take() else { return nil }
@@ -238,13 +237,11 @@ final class Connection: EventLoopHandler, Sendable {
 
     /// Graceful shutdown: finish the request in progress, then close.
     func beginShutdown() {
-        loop.execute { [self] in
-            state.withLock { state in
-                guard !state.closed else { return }
-                let now = MonotonicClock.now
-                perform(state.machine.beginShutdown(now: now), &state, now: now)
-                rearmTimer(&state)
-            }
+        state.withLock { state in
+            guard !state.closed else { return }
+            let now = MonotonicClock.now
+            perform(state.machine.beginShutdown(now: now), &state, now: now)
+            rearmTimer(&state)
         }
     }
 

@@ -48,8 +48,8 @@ final class EventLoop: TaskExecutor, Sendable {
         var nextGeneration: UInt32 = 1
     }
 
-    /// A registered descriptor; `0` is never a valid token.
-    struct Token: Sendable, Equatable {
+    /// A registered descriptor: its number and the generation its events carry.
+    struct Token: Sendable {
         let fd: Int32
         let generation: UInt32
         var epollData: UInt64 { UInt64(generation) << 32 | UInt64(UInt32(bitPattern: fd)) }
@@ -91,13 +91,8 @@ final class EventLoop: TaskExecutor, Sendable {
     /// Whether the caller runs on this loop's thread.
     var inLoop: Bool { thread.load(ordering: .relaxed) == UInt(pthread_self()) }
 
-    /// Runs `body` on the loop: at once when already there, else as soon as the loop is free.
+    /// Runs `body` on the loop after what it is doing now (also when called on the loop).
     func execute(_ body: @escaping @Sendable () -> Void) {
-        if inLoop { body() } else { post(.closure(body)) }
-    }
-
-    /// Runs `body` on the loop after what it is doing now, even when called on the loop.
-    func executeLater(_ body: @escaping @Sendable () -> Void) {
         post(.closure(body))
     }
 
