@@ -24,10 +24,7 @@ DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-2s}"
 WRK_TIMEOUT=5s
 STEP_SECONDS=3600
-for _v in DURABILITY_C DURABILITY_ROUNDS; do
-    if [ -n "${!_v+x}" ]; then BENCH_ENV_PREFIX+="$_v=\"${!_v}\" "; fi
-done
-unset _v
+note_knobs DURABILITY_C DURABILITY_ROUNDS
 
 PLAIN_CONFIG="$BENCH_DIR/config/submission-plain.yaml"
 BENCH_KEY="kgw_bench_0123456789abcdef0123456789abcdef"

@@ -15,10 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 CLIENTS="${WAIT_CLIENTS:-10000}"
 WAIT="${WAIT_SECONDS:-20}"
 KEY="kgw_demo_0123456789abcdef0123456789abcdef"
-for _v in WAIT_CLIENTS WAIT_SECONDS; do
-    if [ -n "${!_v+x}" ]; then BENCH_ENV_PREFIX+="$_v=\"${!_v}\" "; fi
-done
-unset _v
+note_knobs WAIT_CLIENTS WAIT_SECONDS
 
 raise_nofile 30000
 [ "$(ulimit -n)" -ge $((CLIENTS + 1000)) ] || die "ulimit -n $(ulimit -n) is too low for $CLIENTS clients"

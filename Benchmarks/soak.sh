@@ -20,10 +20,7 @@ C="${SOAK_C:-128}"
 SAMPLE_S="${SOAK_SAMPLE_S:-10}"
 WARMUP_FRACTION="${SOAK_WARMUP_FRACTION:-0.2}"
 STEP_SECONDS="${SOAK_STEP_SECONDS:-0.01}"
-for _v in SOAK_SUBMISSIONS SOAK_C SOAK_SAMPLE_S SOAK_WARMUP_FRACTION SOAK_STEP_SECONDS; do
-    if [ -n "${!_v+x}" ]; then BENCH_ENV_PREFIX+="$_v=\"${!_v}\" "; fi
-done
-unset _v
+note_knobs SOAK_SUBMISSIONS SOAK_C SOAK_SAMPLE_S SOAK_WARMUP_FRACTION SOAK_STEP_SECONDS
 [[ "$N" =~ ^[1-9][0-9]*$ && "$C" =~ ^[1-9][0-9]*$ ]] || die "bad SOAK_SUBMISSIONS or SOAK_C"
 command -v wrk >/dev/null || die "wrk not installed (apt-get install wrk)"
 

@@ -34,10 +34,7 @@ DURATION="${BENCH_DURATION:-10s}"
 WARMUP="${BENCH_WARMUP:-2s}"
 WRK_TIMEOUT=5s
 STEP_SECONDS=3600           # simulator: a job stays `queued` for an hour
-for _v in SUBMISSION_CONCURRENCY SUBMISSION_BUDGET_C SUBMISSION_ROUNDS SUBMISSION_KEYS; do
-    if [ -n "${!_v+x}" ]; then BENCH_ENV_PREFIX+="$_v=\"${!_v}\" "; fi
-done
-unset _v
+note_knobs SUBMISSION_CONCURRENCY SUBMISSION_BUDGET_C SUBMISSION_ROUNDS SUBMISSION_KEYS
 
 PLAIN_CONFIG="$BENCH_DIR/config/submission-plain.yaml"
 BENCH_KEY="kgw_bench_0123456789abcdef0123456789abcdef"   # the key in both configs

@@ -20,11 +20,15 @@ BENCH_LOADAVG="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # The knobs this run was given, as they would be typed before the script's name.
 BENCH_ENV_PREFIX=""
-for _v in BENCH_SERVERS BENCH_CONCURRENCY BENCH_DURATION BENCH_WARMUP IDLE_CONNECTIONS IDLE_PROBES \
-          IDLE_TIMEOUT_S GATEWAY_BIN GATEWAY_SCRATCH HUMMINGBIRD_BIN BENCH_SKIP_BUILD; do
-    if [ -n "${!_v+x}" ]; then BENCH_ENV_PREFIX+="$_v=\"${!_v}\" "; fi
-done
-unset _v
+# note_knobs VAR...: adds each variable that is set to BENCH_ENV_PREFIX (each script names its own).
+note_knobs() {
+    local v
+    for v in "$@"; do
+        if [ -n "${!v+x}" ]; then BENCH_ENV_PREFIX+="$v=\"${!v}\" "; fi
+    done
+}
+note_knobs BENCH_SERVERS BENCH_CONCURRENCY BENCH_DURATION BENCH_WARMUP IDLE_CONNECTIONS IDLE_PROBES \
+           IDLE_TIMEOUT_S GATEWAY_BIN GATEWAY_SCRATCH HUMMINGBIRD_BIN BENCH_SKIP_BUILD
 # bench_command SCRIPT: the exact command line of this run, for the report.
 bench_command() { echo "${BENCH_ENV_PREFIX}Benchmarks/$1"; }
 
