@@ -141,6 +141,8 @@ final class ResettingListener: @unchecked Sendable {
     private let descriptor: Int32
     private let counter = NSLock()
     private var count = 0
+    /// Signalled when the accepting thread has returned.
+    private let finished = DispatchSemaphore(value: 0)
 
     var accepted: Int { counter.lock(); defer { counter.unlock() }; return count }
 
@@ -156,6 +158,7 @@ final class ResettingListener: @unchecked Sendable {
         port = Int(UInt16(bigEndian: address.sin_port))
         listen(descriptor, 64)
         let thread = Thread { [self] in
+            defer { finished.signal() }
             while true {
                 let client = accept(descriptor, nil, nil)
                 if client < 0 { return }
@@ -170,8 +173,13 @@ final class ResettingListener: @unchecked Sendable {
         thread.start()
     }
 
+    /// Wakes the accepting thread and closes the listening socket once that thread is gone: a
+    /// thread that called `accept` on a closed number could take a connection from whatever
+    /// socket the number was given to next. If it does not return in time the socket is left
+    /// open rather than risk that.
     func stop() {
         shutdown(descriptor, Int32(SHUT_RDWR))
+        guard finished.wait(timeout: .now() + 5) == .success else { return }
         close(descriptor)
     }
 }

@@ -28,23 +28,32 @@ struct WireResponse: Sendable {
 }
 
 /// A blocking TCP client on loopback with a receive timeout, for driving the server byte by byte.
-final class RawClient {
+/// Used by one thread at a time (hence `@unchecked Sendable`: it may be handed to another).
+final class RawClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
+    /// The socket is owned by `self` only once connected: a class whose initializer throws after
+    /// every stored property is set runs its `deinit`, so closing it here as well would close the
+    /// number twice — by then, perhaps, another test's freshly accepted connection.
     init(port: Int, timeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClientError(description: "socket failed") }
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw ClientError(description: "socket failed") }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard result == 0 else { Glibc.close(fd); throw ClientError(description: "connect failed: \(errno)") }
+        guard result == 0 else {
+            let code = errno
+            Glibc.close(socket)
+            throw ClientError(description: "connect failed: \(code)")
+        }
+        fd = socket
     }
 
     deinit { Glibc.close(fd) }
