@@ -65,9 +65,11 @@ struct FrontDoorTests {
                 }
             }
             group.addTask {
-                // While they wait: sample the process (gateway and this client share it).
-                for _ in 0..<10 {
-                    try await Task.sleep(for: .milliseconds(100))
+                // While they wait: sample the process (gateway and this client share it) until
+                // the job ends — on a loaded machine the 300 connect over more than a second.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while ContinuousClock.now < deadline, harness.application.jobs.job(id: id)?.status.isTerminal != true {
+                    try await Task.sleep(for: .milliseconds(50))
                     let now = (Self.threads(), Self.rssKiB(), harness.application.jobs.waiterCount)
                     peak.record(threads: now.0, rssKiB: now.1, waiting: now.2)
                 }

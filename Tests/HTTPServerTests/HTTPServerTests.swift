@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import HTTPServer
 
@@ -148,19 +149,44 @@ struct HTTPServerTests {
         #expect(test.server.openConnectionCount <= 1)
     }
 
-    @Test func server_ShutdownDrainsAnInFlightSlowHandler() async throws {
-        let test = try TestServer.start(configure: { $0.shutdownGrace = .seconds(5) }, routes: Self.echoRoutes)
-        let responseTask = Task {
-            try await blocking {
-                let client = try RawClient(port: test.port)
-                try client.send("GET /slow/1500 HTTP/1.1\r\nHost: t\r\n\r\n")
-                let response = try client.readResponse()
-                return (response, try client.readsEndOfStream())
+    /// The echo routes plus `/counted-slow/{ms}`, which counts its running handlers: a shutdown
+    /// test must begin while its handler runs, and on a loaded machine no fixed sleep says when.
+    final class RunningHandlers: Sendable {
+        private let count = Mutex(0)
+        var value: Int { count.withLock { $0 } }
+
+        func routes(_ router: inout Router) {
+            HTTPServerTests.echoRoutes(&router)
+            router.add("GET", "/counted-slow/{ms}") { [self] request in
+                count.withLock { $0 += 1 }
+                defer { count.withLock { $0 -= 1 } }
+                let ms = Int(request.pathParameters["ms"] ?? "0") ?? 0
+                try? await Task.sleep(for: .milliseconds(ms))
+                return HTTPResponse(status: 200, body: "slept \(ms)")
             }
         }
-        try await Task.sleep(for: .milliseconds(150))
-        let idle = try RawClient(port: test.port)  // an idle connection is closed at once
-        _ = idle
+
+        /// Waits (at most 5 s) until `count` handlers run.
+        func wait(for count: Int) async -> Bool {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while value != count, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+            return value == count
+        }
+    }
+
+    @Test func server_ShutdownDrainsAnInFlightSlowHandler() async throws {
+        let running = RunningHandlers()
+        let test = try TestServer.start(configure: { $0.shutdownGrace = .seconds(5) }, routes: running.routes)
+        let client = try await blocking {
+            let client = try RawClient(port: test.port)
+            try client.send("GET /counted-slow/1500 HTTP/1.1\r\nHost: t\r\n\r\n")
+            return client
+        }
+        let responseTask = Task {
+            try await blocking { (try client.readResponse(), try client.readsEndOfStream()) }
+        }
+        #expect(await running.wait(for: 1))
+        let idle = try await blocking { try RawClient(port: test.port) }  // an idle connection is closed at once
         try await Task.sleep(for: .milliseconds(50))
         await test.server.shutdown()
         let (response, closed) = try await responseTask.value
@@ -168,25 +194,28 @@ struct HTTPServerTests {
         #expect(response.text == "slept 1500")
         #expect(response.headers["connection"] == "close")
         #expect(closed)
+        #expect(try await blocking { try idle.readsEndOfStream() })
         #expect(test.server.openConnectionCount == 0)
         // No longer accepting.
         #expect(throws: (any Error).self) { _ = try RawClient(port: test.port) }
     }
 
     @Test func server_ShutdownClosesWhatIsLeftAfterTheGracePeriod() async throws {
-        let test = try TestServer.start(configure: { $0.shutdownGrace = .milliseconds(200) }, routes: Self.echoRoutes)
-        let waiting = Task {
-            try await blocking {
-                let client = try RawClient(port: test.port)
-                try client.send("GET /slow/5000 HTTP/1.1\r\nHost: t\r\n\r\n")
-                return try client.readsEndOfStream()
-            }
+        let running = RunningHandlers()
+        let test = try TestServer.start(configure: { $0.shutdownGrace = .milliseconds(200) }, routes: running.routes)
+        let client = try await blocking {
+            let client = try RawClient(port: test.port)
+            try client.send("GET /counted-slow/5000 HTTP/1.1\r\nHost: t\r\n\r\n")
+            return client
         }
-        try await Task.sleep(for: .milliseconds(100))
+        let waiting = Task { try await blocking { try client.readsEndOfStream() } }
+        #expect(await running.wait(for: 1))
         let started = ContinuousClock.now
         await test.server.shutdown()
         #expect(ContinuousClock.now - started < .seconds(2))
         #expect(try await waiting.value)
+        // The cancelled handler has returned.
+        #expect(await running.wait(for: 0))
     }
 
     static let limitCases: [(String, String, Int, String)] = [
