@@ -27,7 +27,10 @@ public final class JobTracker: Sendable {
     private let fetchPermits: AsyncSemaphore
     private let logger: Logger
     private let onTerminal: @Sendable (Job) -> Void
+    /// Pollers running now (between their first poll and the job's end).
     private let pollers = Mutex<[String: Task<Void, Never>]>([:])
+    /// Jobs waiting for their first poll, and the one task that sleeps until the earliest is due.
+    private let schedule = Mutex(PollSchedule())
     /// Set by `stop()`: a submission that finishes during shutdown starts no new poller.
     private let stopped = Atomic<Bool>(false)
 
@@ -52,16 +55,61 @@ public final class JobTracker: Sendable {
         }
     }
 
-    /// Starts following a submitted job.
+    /// Starts following a submitted job: its first poll is due one poll interval from now (or at
+    /// its `max_age`, if sooner).
     ///
-    /// The task is created and filed in one critical section: a poller that finds its job
-    /// already over (an expired job at recovery) and ends at once still finds itself filed, and
-    /// is removed rather than left behind.
+    /// No task is made per job until that poll: the job waits in a schedule that one task works
+    /// through, sleeping until the earliest entry is due. Most jobs end by callback before their
+    /// first poll, and a submission then costs a heap insertion instead of a task and a timer.
     func track(_ job: Job) {
         guard !stopped.load(ordering: .acquiring) else { return }
-        pollers.withLock { pollers in
-            pollers[job.id] = Task { [self] in
-                await poll(jobID: job.id, provider: job.provider, createdAt: job.createdAt)
+        let interval = upstreams.withLock { $0.pollIntervals[job.provider] } ?? .seconds(3)
+        let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - Timestamp.now().unixMilliseconds)
+        let entry = PollSchedule.Entry(
+            due: .now + max(min(interval, untilExpiry), .zero), jobID: job.id, provider: job.provider,
+            createdAt: job.createdAt, interval: interval)
+        schedule.withLock { schedule in
+            schedule.insert(entry)
+            guard schedule.wakeAt.map({ entry.due < $0 }) ?? true else { return }
+            armSleeper(&schedule, until: entry.due)
+        }
+    }
+
+    /// Replaces the sleeping task with one that wakes at `due` (under the schedule's lock).
+    private func armSleeper(_ schedule: inout PollSchedule, until due: ContinuousClock.Instant) {
+        schedule.sleeper?.cancel()
+        schedule.generation &+= 1
+        let generation = schedule.generation
+        schedule.wakeAt = due
+        schedule.sleeper = Task { [self] in
+            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            startDuePollers(generation: generation)
+        }
+    }
+
+    /// Starts a poller for every entry that is due, then sleeps until the next one. A sleeper
+    /// that was replaced (an earlier entry came in) does nothing: its successor wakes sooner.
+    private func startDuePollers(generation: UInt64) {
+        let due = schedule.withLock { schedule -> [PollSchedule.Entry] in
+            guard schedule.generation == generation else { return [] }
+            let now = ContinuousClock.now
+            var due: [PollSchedule.Entry] = []
+            while let entry = schedule.popFirst(dueBy: now) { due.append(entry) }
+            schedule.sleeper = nil
+            schedule.wakeAt = nil
+            if let next = schedule.earliest { armSleeper(&schedule, until: next) }
+            return due
+        }
+        guard !stopped.load(ordering: .acquiring) else { return }
+        for entry in due {
+            // Ended meanwhile (by callback, cancel or refresh) or forgotten: nothing to poll.
+            guard let job = store.job(id: entry.jobID), !job.status.isTerminal else { continue }
+            // Filed in the same critical section that checks `stopped`, so `stop()` cancels it.
+            pollers.withLock { pollers in
+                guard !stopped.load(ordering: .acquiring) else { return }
+                pollers[entry.jobID] = Task { [self] in
+                    await poll(jobID: entry.jobID, provider: entry.provider, createdAt: entry.createdAt, interval: entry.interval)
+                }
             }
         }
     }
@@ -72,6 +120,10 @@ public final class JobTracker: Sendable {
     /// Stops every poller (shutdown).
     func stop() {
         stopped.store(true, ordering: .releasing)
+        schedule.withLock { schedule in
+            schedule.sleeper?.cancel()
+            schedule = PollSchedule()
+        }
         let tasks = pollers.withLock { pollers in
             defer { pollers.removeAll() }
             return Array(pollers.values)
@@ -105,17 +157,38 @@ public final class JobTracker: Sendable {
     }
 
     private func finished(_ job: Job) {
-        // Its poller may be asleep for up to 30 s: wake it to end now rather than hold on.
+        // Its poller may be asleep for up to 30 s: wake it to end now rather than hold on. (A job
+        // still waiting for its first poll is skipped when that comes due.)
         pollers.withLock { $0.removeValue(forKey: job.id) }?.cancel()
         logger.info("job finished", metadata: ["job_id": "\(job.id)", "status": "\(job.status.rawValue)", "billing": "\(job.billingStatus.rawValue)"])
         onTerminal(job)
     }
 
-    private func poll(jobID: String, provider: String, createdAt: Timestamp) async {
-        var interval = upstreams.withLock { $0.pollIntervals[provider] } ?? .seconds(3)
+    /// Polls a job from its first due poll to its end: fetch, back off, sleep, until the job is
+    /// terminal, lost or past `max_age`. `interval` is the wait that preceded this first poll.
+    private func poll(jobID: String, provider: String, createdAt: Timestamp, interval first: Duration) async {
+        var interval = first
         let deadline = createdAt.adding(maxAge)
         var notFound = 0
         while !Task.isCancelled {
+            guard let job = store.job(id: jobID), !job.status.isTerminal else { return }
+            if Timestamp.now() < deadline {
+                switch await fetchAndApply(job) {
+                case .finished: return
+                case .notFound:
+                    notFound += 1
+                    if notFound >= Self.notFoundLimit {
+                        let lost = ProviderJobSnapshot(
+                            providerJobID: job.providerJobID ?? "", status: .failed, providerStatus: "not_found",
+                            error: JobError(code: "upstream_error", message: "the provider no longer knows the job"))
+                        apply(lost, to: jobID)
+                        return
+                    }
+                case .pending, .failedToRead:
+                    notFound = 0
+                }
+                interval = min(interval * 3 / 2, Self.maxPollInterval)
+            }
             let now = Timestamp.now()
             let untilExpiry = Duration.milliseconds(deadline.unixMilliseconds - now.unixMilliseconds)
             if untilExpiry <= .zero {
@@ -128,23 +201,6 @@ public final class JobTracker: Sendable {
             } catch {
                 return
             }
-            guard let job = store.job(id: jobID), !job.status.isTerminal else { return }
-            if Timestamp.now() >= deadline { continue }
-            switch await fetchAndApply(job) {
-            case .finished: return
-            case .notFound:
-                notFound += 1
-                if notFound >= Self.notFoundLimit {
-                    let lost = ProviderJobSnapshot(
-                        providerJobID: job.providerJobID ?? "", status: .failed, providerStatus: "not_found",
-                        error: JobError(code: "upstream_error", message: "the provider no longer knows the job"))
-                    apply(lost, to: jobID)
-                    return
-                }
-            case .pending, .failedToRead:
-                notFound = 0
-            }
-            interval = min(interval * 3 / 2, Self.maxPollInterval)
         }
     }
 
@@ -165,5 +221,75 @@ public final class JobTracker: Sendable {
             logger.warning("job poll failed", metadata: ["job_id": "\(job.id)", "provider": "\(job.provider)", "error": "\(error.kind.rawValue)"])
             return .failedToRead
         }
+    }
+}
+
+/// Jobs waiting for their first poll, earliest first (a binary min-heap; ties in insertion
+/// order), with the task that sleeps until the earliest is due.
+struct PollSchedule {
+    struct Entry {
+        var due: ContinuousClock.Instant
+        var jobID: String
+        var provider: String
+        var createdAt: Timestamp
+        var interval: Duration
+        fileprivate var sequence: UInt64 = 0
+
+        init(due: ContinuousClock.Instant, jobID: String, provider: String, createdAt: Timestamp, interval: Duration) {
+            self.due = due
+            self.jobID = jobID
+            self.provider = provider
+            self.createdAt = createdAt
+            self.interval = interval
+        }
+    }
+
+    private var entries: [Entry] = []
+    private var sequence: UInt64 = 0
+    /// When the sleeper wakes; nil when none sleeps.
+    var wakeAt: ContinuousClock.Instant?
+    var sleeper: Task<Void, Never>?
+    /// Tells the current sleeper from replaced ones.
+    var generation: UInt64 = 0
+
+    var count: Int { entries.count }
+    var earliest: ContinuousClock.Instant? { entries.first?.due }
+
+    mutating func insert(_ entry: Entry) {
+        var entry = entry
+        sequence &+= 1
+        entry.sequence = sequence
+        entries.append(entry)
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.precedes(entries[child], entries[parent]) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The earliest entry when it is due by `now`, removed.
+    mutating func popFirst(dueBy now: ContinuousClock.Instant) -> Entry? {
+        guard let first = entries.first, first.due <= now else { return nil }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < entries.count, Self.precedes(entries[left], entries[smallest]) { smallest = left }
+                if right < entries.count, Self.precedes(entries[right], entries[smallest]) { smallest = right }
+                if smallest == parent { break }
+                entries.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first
+    }
+
+    private static func precedes(_ a: Entry, _ b: Entry) -> Bool {
+        a.due != b.due ? a.due < b.due : a.sequence < b.sequence
     }
 }

@@ -1,0 +1,29 @@
+import Testing
+@testable import GatewayApp
+
+@Suite("Poll schedule")
+struct PollScheduleTests {
+    static func entry(_ id: String, at offset: Duration, from start: ContinuousClock.Instant) -> PollSchedule.Entry {
+        PollSchedule.Entry(due: start + offset, jobID: id, provider: "krea", createdAt: .now(), interval: .seconds(1))
+    }
+
+    @Test func entriesComeOutEarliestFirstTiesInInsertionOrderAndOnlyWhenDue() {
+        let start = ContinuousClock.now
+        var schedule = PollSchedule()
+        // A shuffled insertion order with repeated deadlines.
+        let offsets = [5, 1, 9, 3, 3, 7, 0, 9, 2, 6, 1, 8, 4]
+        for (index, seconds) in offsets.enumerated() {
+            schedule.insert(Self.entry("j\(index)", at: .seconds(seconds), from: start))
+        }
+        #expect(schedule.count == offsets.count)
+        #expect(schedule.earliest == start)
+        #expect(schedule.popFirst(dueBy: start - .seconds(1)) == nil)
+        var out: [String] = []
+        while let entry = schedule.popFirst(dueBy: start + .seconds(4)) { out.append(entry.jobID) }
+        #expect(out == ["j6", "j1", "j10", "j8", "j3", "j4", "j12"])
+        #expect(schedule.earliest == start + .seconds(5))
+        while let entry = schedule.popFirst(dueBy: start + .seconds(100)) { out.append(entry.jobID) }
+        #expect(out.suffix(6) == ["j0", "j9", "j5", "j11", "j2", "j7"])
+        #expect(schedule.count == 0 && schedule.earliest == nil)
+    }
+}
