@@ -68,6 +68,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Compact serialization.
     public var serialized: String {
         var out = ""
+        out.reserveCapacity(512)
         write(to: &out)
         return out
     }
@@ -77,7 +78,7 @@ public enum JSONValue: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .number(let text): out += text
-        case .string(let text): out += JSONText.quoted(text)
+        case .string(let text): JSONText.appendQuoted(text, to: &out)
         case .array(let items):
             out += "["
             for (index, item) in items.enumerated() {
@@ -89,7 +90,7 @@ public enum JSONValue: Sendable, Equatable {
             out += "{"
             for (index, member) in members.enumerated() {
                 if index > 0 { out += "," }
-                out += JSONText.quoted(member.key)
+                JSONText.appendQuoted(member.key, to: &out)
                 out += ":"
                 member.value.write(to: &out)
             }

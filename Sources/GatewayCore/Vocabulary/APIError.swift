@@ -77,8 +77,26 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum JSONText {
     /// A JSON string literal for `text`, escaped per RFC 8259 §7.
     public static func quoted(_ text: String) -> String {
-        var out = "\""
+        var out = ""
         out.reserveCapacity(text.utf8.count + 2)
+        appendQuoted(text, to: &out)
+        return out
+    }
+
+    /// Appends the JSON string literal for `text` to `out`. Most strings (ids, names, statuses,
+    /// URLs, prompts) need no escape: one scan of their bytes, then a plain append.
+    public static func appendQuoted(_ text: String, to out: inout String) {
+        out += "\""
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0xE2 }) {
+            // No quote, backslash or control character, and no U+2028/U+2029 (E2 80 A8/A9).
+            out += text
+        } else {
+            appendEscaped(text, to: &out)
+        }
+        out += "\""
+    }
+
+    private static func appendEscaped(_ text: String, to out: inout String) {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": out += "\\\""
@@ -97,6 +115,5 @@ public enum JSONText {
                 }
             }
         }
-        return out + "\""
     }
 }

@@ -86,23 +86,56 @@ public struct Job: Sendable, Equatable {
 
     /// The job object of API.md §3, keys in the documented order.
     public var jsonObject: String {
-        var json = "{\"id\":\(JSONText.quoted(id)),\"object\":\"generation\",\"model\":\(JSONText.quoted(model))"
-        json += ",\"provider\":\(JSONText.quoted(provider)),\"provider_model\":\(JSONText.quoted(providerModel))"
-        json += ",\"status\":\"\(status.rawValue)\",\"created_at\":\"\(createdAt.rfc3339)\""
-        json += ",\"completed_at\":" + (completedAt.map { "\"\($0.rfc3339)\"" } ?? "null")
+        // Appended piece by piece into one buffer: this is on every answer about a job.
+        var json = ""
+        json.reserveCapacity(400)
+        json += "{\"id\":"
+        JSONText.appendQuoted(id, to: &json)
+        json += ",\"object\":\"generation\",\"model\":"
+        JSONText.appendQuoted(model, to: &json)
+        json += ",\"provider\":"
+        JSONText.appendQuoted(provider, to: &json)
+        json += ",\"provider_model\":"
+        JSONText.appendQuoted(providerModel, to: &json)
+        json += ",\"status\":\""
+        json += status.rawValue
+        json += "\",\"created_at\":\""
+        json += createdAt.rfc3339
+        json += "\",\"completed_at\":"
+        if let completedAt {
+            json += "\""
+            json += completedAt.rfc3339
+            json += "\""
+        } else {
+            json += "null"
+        }
         if let urls = resultURLs, status == .completed {
-            json += ",\"result\":{\"urls\":[" + urls.map(JSONText.quoted).joined(separator: ",") + "]}"
+            json += ",\"result\":{\"urls\":["
+            for (index, url) in urls.enumerated() {
+                if index > 0 { json += "," }
+                JSONText.appendQuoted(url, to: &json)
+            }
+            json += "]}"
         } else {
             json += ",\"result\":null"
         }
         if let error {
-            json += ",\"error\":{\"code\":\(JSONText.quoted(error.code)),\"message\":\(JSONText.quoted(error.message))}"
+            json += ",\"error\":{\"code\":"
+            JSONText.appendQuoted(error.code, to: &json)
+            json += ",\"message\":"
+            JSONText.appendQuoted(error.message, to: &json)
+            json += "}"
         } else {
             json += ",\"error\":null"
         }
-        json += ",\"cost_usd\":\"\(cost.apiString)\",\"billing_status\":\"\(billingStatus.rawValue)\""
-        json += ",\"metadata\":" + (metadata?.serialized ?? "{}")
-        return json + "}"
+        json += ",\"cost_usd\":\""
+        json += cost.apiString
+        json += "\",\"billing_status\":\""
+        json += billingStatus.rawValue
+        json += "\",\"metadata\":"
+        if let metadata { metadata.write(to: &json) } else { json += "{}" }
+        json += "}"
+        return json
     }
 }
 

@@ -25,6 +25,25 @@ struct APIErrorTests {
         #expect(!json.contains("\n"))
     }
 
+    /// Each character that needs an escape, alone inside plain text, and plain text that needs
+    /// none (copied as it is, non-ASCII included): every literal parses back to its string.
+    @Test func jsonText_EscapesEachCharacterAloneAndCopiesPlainText() throws {
+        let needing: [Character] = ["\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{8}", "\u{C}", "\u{1F}", "\u{2028}", "\u{2029}"]
+        for character in needing {
+            let text = "ab\(character)cd"
+            let literal = JSONText.quoted(text)
+            #expect(literal != "\"" + text + "\"", "\(text.unicodeScalars.map(\.value)) needs an escape")
+            let parsed = try JSONSerialization.jsonObject(with: Data("[\(literal)]".utf8)) as? [String]
+            #expect(parsed == [text])
+        }
+        for plain in ["", "gen_01M7ZGMK5ZZXHPYD6TBWQ7TBTX", "https://a.example/x.png?y=1", "é 🎨 ₂ \u{2027}\u{202A}"] {
+            #expect(JSONText.quoted(plain) == "\"" + plain + "\"")
+            var out = "x"
+            JSONText.appendQuoted(plain, to: &out)
+            #expect(out == "x\"" + plain + "\"")
+        }
+    }
+
     @Test func kindForStatus_FollowsTheErrorTable() {
         #expect(APIError.kind(forStatus: 400) == .invalidRequest)
         #expect(APIError.kind(forStatus: 408) == .invalidRequest)
