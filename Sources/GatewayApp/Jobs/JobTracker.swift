@@ -1,4 +1,5 @@
 import GatewayCore
+import HTTPServer
 import Logging
 import Providers
 import Storage
@@ -224,8 +225,8 @@ public final class JobTracker: Sendable {
     }
 }
 
-/// Jobs waiting for their first poll, earliest first (a binary min-heap; ties in insertion
-/// order), with the task that sleeps until the earliest is due.
+/// Jobs waiting for their first poll, earliest first (ties in insertion order), with the task
+/// that sleeps until the earliest is due.
 struct PollSchedule {
     struct Entry {
         var due: ContinuousClock.Instant
@@ -233,19 +234,9 @@ struct PollSchedule {
         var provider: String
         var createdAt: Timestamp
         var interval: Duration
-        fileprivate var sequence: UInt64 = 0
-
-        init(due: ContinuousClock.Instant, jobID: String, provider: String, createdAt: Timestamp, interval: Duration) {
-            self.due = due
-            self.jobID = jobID
-            self.provider = provider
-            self.createdAt = createdAt
-            self.interval = interval
-        }
     }
 
-    private var entries: [Entry] = []
-    private var sequence: UInt64 = 0
+    private var entries = DeadlineHeap<ContinuousClock.Instant, Entry>()
     /// When the sleeper wakes; nil when none sleeps.
     var wakeAt: ContinuousClock.Instant?
     var sleeper: Task<Void, Never>?
@@ -253,43 +244,10 @@ struct PollSchedule {
     var generation: UInt64 = 0
 
     var count: Int { entries.count }
-    var earliest: ContinuousClock.Instant? { entries.first?.due }
+    var earliest: ContinuousClock.Instant? { entries.earliest }
 
-    mutating func insert(_ entry: Entry) {
-        var entry = entry
-        sequence &+= 1
-        entry.sequence = sequence
-        entries.append(entry)
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.precedes(entries[child], entries[parent]) else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
+    mutating func insert(_ entry: Entry) { entries.insert(deadline: entry.due, entry) }
 
     /// The earliest entry when it is due by `now`, removed.
-    mutating func popFirst(dueBy now: ContinuousClock.Instant) -> Entry? {
-        guard let first = entries.first, first.due <= now else { return nil }
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < entries.count, Self.precedes(entries[left], entries[smallest]) { smallest = left }
-                if right < entries.count, Self.precedes(entries[right], entries[smallest]) { smallest = right }
-                if smallest == parent { break }
-                entries.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return first
-    }
-
-    private static func precedes(_ a: Entry, _ b: Entry) -> Bool {
-        a.due != b.due ? a.due < b.due : a.sequence < b.sequence
-    }
+    mutating func popFirst(dueBy now: ContinuousClock.Instant) -> Entry? { entries.popDue(now: now) }
 }

@@ -36,7 +36,7 @@ final class EventLoop: TaskExecutor, Sendable {
     /// closed descriptor's number is soon reused: a stale event must not reach the new owner).
     private let registrations = Mutex<Registrations>(Registrations())
     /// Timers; touched on the loop's thread only.
-    private let timers = Mutex<TimerHeap>(TimerHeap())
+    private let timers = Mutex(DeadlineHeap<Int64, @Sendable () -> Void>())
 
     private enum Work {
         case closure(@Sendable () -> Void)
@@ -236,51 +236,5 @@ final class EventLoop: TaskExecutor, Sendable {
     private func runTimers() {
         let now = MonotonicClock.now.nanoseconds
         while let body = timers.withLock({ $0.popDue(now: now) }) { body() }
-    }
-}
-
-/// A binary min-heap of deadlines (ties in insertion order).
-struct TimerHeap {
-    private var entries: [(deadline: Int64, sequence: UInt64, body: @Sendable () -> Void)] = []
-    private var sequence: UInt64 = 0
-
-    var earliest: Int64? { entries.first?.deadline }
-    var count: Int { entries.count }
-
-    mutating func insert(deadline: Int64, _ body: @escaping @Sendable () -> Void) {
-        sequence &+= 1
-        entries.append((deadline, sequence, body))
-        var child = entries.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.precedes(entries[child], entries[parent]) else { break }
-            entries.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    /// The earliest body when it is due, removed.
-    mutating func popDue(now: Int64) -> (@Sendable () -> Void)? {
-        guard let first = entries.first, first.deadline <= now else { return nil }
-        let last = entries.removeLast()
-        if !entries.isEmpty {
-            entries[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < entries.count, Self.precedes(entries[left], entries[smallest]) { smallest = left }
-                if right < entries.count, Self.precedes(entries[right], entries[smallest]) { smallest = right }
-                if smallest == parent { break }
-                entries.swapAt(parent, smallest)
-                parent = smallest
-            }
-        }
-        return first.body
-    }
-
-    private static func precedes(_ a: (deadline: Int64, sequence: UInt64, body: @Sendable () -> Void),
-                                 _ b: (deadline: Int64, sequence: UInt64, body: @Sendable () -> Void)) -> Bool {
-        a.deadline != b.deadline ? a.deadline < b.deadline : a.sequence < b.sequence
     }
 }

@@ -1,0 +1,50 @@
+/// A binary min-heap of payloads by deadline, ties in insertion order: the event loops' timers,
+/// and any other "wake me at" list (the gateway's first-poll schedule).
+public struct DeadlineHeap<Deadline: Comparable, Payload> {
+    private var entries: [(deadline: Deadline, sequence: UInt64, payload: Payload)] = []
+    private var sequence: UInt64 = 0
+
+    public init() {}
+
+    /// The earliest deadline, if any.
+    public var earliest: Deadline? { entries.first?.deadline }
+    public var count: Int { entries.count }
+
+    public mutating func insert(deadline: Deadline, _ payload: Payload) {
+        sequence &+= 1
+        entries.append((deadline, sequence, payload))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard precedes(child, parent) else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The payload with the earliest deadline when that deadline is at or before `now`, removed.
+    public mutating func popDue(now: Deadline) -> Payload? {
+        guard let first = entries.first, first.deadline <= now else { return nil }
+        let last = entries.removeLast()
+        if !entries.isEmpty {
+            entries[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1, right = left + 1
+                var smallest = parent
+                if left < entries.count, precedes(left, smallest) { smallest = left }
+                if right < entries.count, precedes(right, smallest) { smallest = right }
+                if smallest == parent { break }
+                entries.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return first.payload
+    }
+
+    private func precedes(_ a: Int, _ b: Int) -> Bool {
+        entries[a].deadline != entries[b].deadline ? entries[a].deadline < entries[b].deadline : entries[a].sequence < entries[b].sequence
+    }
+}
+
+extension DeadlineHeap: Sendable where Deadline: Sendable, Payload: Sendable {}
