@@ -26,4 +26,17 @@ struct PollScheduleTests {
         #expect(out.suffix(6) == ["j0", "j9", "j5", "j11", "j2", "j7"])
         #expect(schedule.count == 0 && schedule.earliest == nil)
     }
+
+    @Test func dueTimesAreRoundedUpToOneStep() {
+        let now = ContinuousClock.now
+        for offset in [0, 1, 7, 49, 50, 51, 99, 1_234] {
+            let instant = now + .milliseconds(offset)
+            let rounded = PollSchedule.roundedUp(instant)
+            #expect(rounded >= instant && rounded - instant < PollSchedule.step)
+            #expect(PollSchedule.roundedUp(rounded) == rounded)
+        }
+        // Two instants in one step share their due time.
+        let due = PollSchedule.roundedUp(now)
+        #expect(PollSchedule.roundedUp(due - .milliseconds(1)) == due && PollSchedule.roundedUp(due - .milliseconds(49)) == due)
+    }
 }

@@ -67,9 +67,12 @@ public final class JobTracker: Sendable {
         let interval = upstreams.withLock { $0.pollIntervals[job.provider] } ?? .seconds(3)
         let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - Timestamp.now().unixMilliseconds)
         let entry = PollSchedule.Entry(
-            due: .now + max(min(interval, untilExpiry), .zero), jobID: job.id, provider: job.provider,
+            due: PollSchedule.roundedUp(.now + max(min(interval, untilExpiry), .zero)), jobID: job.id, provider: job.provider,
             createdAt: job.createdAt, interval: interval)
         schedule.withLock { schedule in
+            // Checked again under the lock `stop()` empties the schedule in: a job tracked while
+            // the gateway stops arms no sleeper after it.
+            guard !stopped.load(ordering: .acquiring) else { return }
             schedule.insert(entry)
             guard schedule.wakeAt.map({ entry.due < $0 }) ?? true else { return }
             armSleeper(&schedule, until: entry.due)
@@ -82,7 +85,9 @@ public final class JobTracker: Sendable {
         schedule.generation &+= 1
         let generation = schedule.generation
         schedule.wakeAt = due
-        schedule.sleeper = Task { [self] in
+        // Detached: a task made inside a request would carry that request's task-locals (its
+        // `RequestLog`) down the whole chain of sleepers and into every poller they start.
+        schedule.sleeper = Task.detached { [self] in
             do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
             startDuePollers(generation: generation)
         }
@@ -103,12 +108,13 @@ public final class JobTracker: Sendable {
         }
         guard !stopped.load(ordering: .acquiring) else { return }
         for entry in due {
-            // Ended meanwhile (by callback, cancel or refresh) or forgotten: nothing to poll.
-            guard let job = store.job(id: entry.jobID), !job.status.isTerminal else { continue }
-            // Filed in the same critical section that checks `stopped`, so `stop()` cancels it.
+            // Filed in the critical section that checks `stopped` and the job, so `stop()` cancels
+            // it, and a job that ends after the check finds it filed (`finished` removes it): a
+            // job that ended meanwhile (by callback, cancel or refresh) or was forgotten gets none.
             pollers.withLock { pollers in
                 guard !stopped.load(ordering: .acquiring) else { return }
-                pollers[entry.jobID] = Task { [self] in
+                guard let job = store.job(id: entry.jobID), !job.status.isTerminal else { return }
+                pollers[entry.jobID] = Task.detached { [self] in
                     await poll(jobID: entry.jobID, provider: entry.provider, createdAt: entry.createdAt, interval: entry.interval)
                 }
             }
@@ -247,6 +253,21 @@ struct PollSchedule {
     var earliest: ContinuousClock.Instant? { entries.earliest }
 
     mutating func insert(_ entry: Entry) { entries.insert(deadline: entry.due, entry) }
+
+    /// Due times are rounded up to a 50 ms step, so the entries of one step share one wake-up
+    /// rather than each waking the sleeper (a first poll 50 ms later changes nothing).
+    static let step: Duration = .nanoseconds(50_000_000)
+    private static let origin = ContinuousClock.now
+
+    static func roundedUp(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        // In whole nanoseconds: a division of durations as Double could push an exact multiple
+        // of the step over it.
+        let offset = (instant - origin).components
+        let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
+        let stepNanoseconds: Int64 = 50_000_000
+        let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
+        return origin + .nanoseconds(steps * stepNanoseconds)
+    }
 
     /// The earliest entry when it is due by `now`, removed.
     mutating func popFirst(dueBy now: ContinuousClock.Instant) -> Entry? { entries.popDue(now: now) }
