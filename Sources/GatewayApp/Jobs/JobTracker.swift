@@ -256,7 +256,8 @@ struct PollSchedule {
 
     /// Due times are rounded up to a 50 ms step, so the entries of one step share one wake-up
     /// rather than each waking the sleeper (a first poll 50 ms later changes nothing).
-    static let step: Duration = .nanoseconds(50_000_000)
+    static let stepNanoseconds: Int64 = 50_000_000
+    static let step: Duration = .nanoseconds(stepNanoseconds)
     private static let origin = ContinuousClock.now
 
     static func roundedUp(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant {
@@ -264,7 +265,6 @@ struct PollSchedule {
         // of the step over it.
         let offset = (instant - origin).components
         let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
-        let stepNanoseconds: Int64 = 50_000_000
         let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
         return origin + .nanoseconds(steps * stepNanoseconds)
     }
