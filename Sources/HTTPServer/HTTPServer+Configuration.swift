@@ -20,14 +20,6 @@ extension HTTPServer {
         /// Number of event loops (threads, shared by every server of the process); defaults to
         /// the number of cores.
         public var eventLoopCount: Int
-        /// The executors handler tasks prefer, one per connection in turn; empty (the default)
-        /// means each connection's own event loop. A handler starts on the loop's thread (and one
-        /// that answers without suspending finishes there); after a suspension it continues on
-        /// its executor, and its answer is written from there, with no hop back to the loop (the
-        /// next pipelined request is started on the loop). An application whose handlers mostly wait on another I/O system (say an
-        /// HTTP client's event loops) passes that system's executors, so the wait ends on the
-        /// thread that saw the answer arrive.
-        public var handlerExecutors: [any TaskExecutor]
 
         /// A configuration with every default.
         public init(
@@ -39,8 +31,7 @@ extension HTTPServer {
             maxConnections: Int = 10_000,
             shutdownGrace: Duration = .seconds(25),
             backlog: Int32 = 4096,
-            eventLoopCount: Int = System.coreCount,
-            handlerExecutors: [any TaskExecutor] = []
+            eventLoopCount: Int = System.coreCount
         ) {
             self.host = host
             self.port = port
@@ -51,7 +42,6 @@ extension HTTPServer {
             self.shutdownGrace = shutdownGrace
             self.backlog = backlog
             self.eventLoopCount = eventLoopCount
-            self.handlerExecutors = handlerExecutors
         }
     }
 }

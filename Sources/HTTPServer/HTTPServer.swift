@@ -85,11 +85,8 @@ public final class HTTPServer: Sendable {
                 socket.close()
                 continue
             }
-            let turn = nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue
-            let loop = loops[turn % loops.count]
-            let executors = context.configuration.handlerExecutors
-            let executor = executors.isEmpty ? loop : executors[turn % executors.count]
-            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, executor: executor, context: context)
+            let loop = loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
+            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, context: context)
             guard context.register(connection) else {
                 refuseOverloaded(socket)
                 continue

@@ -8,18 +8,15 @@ import Synchronization
 /// its event loop (readable, and writable while an answer waits for room) and with one timer
 /// there.
 ///
-/// Readiness and timers are handled on the loop's thread; a handler's answer is written from
-/// whichever thread the handler finished on (its executor's, see
-/// ``HTTPServer/Configuration/handlerExecutors``). Everything either side touches sits in one
-/// `Mutex`, held for one event's work (a bounded number of reads) and contended only when an
-/// answer arrives while the loop is reading.
+/// Readiness, timers and handlers all run on the loop's thread (a handler task prefers the loop as
+/// its executor, so it resumes there after a suspension). The state still sits in one `Mutex`,
+/// held for one event's work (a bounded number of reads): `beginShutdown` and `forceClose` come
+/// from the server's shutdown task.
 final class Connection: EventLoopHandler, Sendable {
     typealias Machine = ConnectionStateMachine<MonotonicClock>
 
     let socket: Socket
     let loop: EventLoop
-    /// What the handler tasks prefer after their first suspension.
-    let executor: any TaskExecutor
     let remoteAddress: String?
     private let context: ServerContext
     private let state: Mutex<State>
@@ -54,10 +51,9 @@ final class Connection: EventLoopHandler, Sendable {
 
     static let lingerTime: Duration = .seconds(2)
 
-    init(socket: Socket, remoteAddress: String?, loop: EventLoop, executor: any TaskExecutor, context: ServerContext) {
+    init(socket: Socket, remoteAddress: String?, loop: EventLoop, context: ServerContext) {
         self.socket = socket
         self.loop = loop
-        self.executor = executor
         self.remoteAddress = remoteAddress
         self.context = context
         let machine = Machine(
@@ -168,15 +164,12 @@ final class Connection: EventLoopHandler, Sendable {
         }
     }
 
-    /// The handler's answer; called on whichever thread the handler finished.
+    /// The handler's answer (on the loop).
     ///
-    /// While a handler is being started (`startingHandler`, set by the thread inside
-    /// `startPendingHandler`), its answer is left in `inlineResponse` for that thread to take:
-    /// that covers a handler that answers without suspending and one that suspends and finishes
-    /// elsewhere before its starter is done. Otherwise the answer goes to the machine and out to
-    /// the socket from this thread. The next pipelined request, if any, is started on the loop:
-    /// another executor's thread (a provider client's event loop) is not for parsing and
-    /// running a client's whole pipeline.
+    /// A handler that answers without suspending does so while `startPendingHandler` is still
+    /// starting it (`startingHandler`): its answer is left in `inlineResponse` for that loop to
+    /// take. Otherwise the answer goes to the machine and out to the socket, and the next
+    /// pipelined request, if any, is started.
     private func handlerFinished(_ response: HTTPResponse) {
         let next = state.withLock { state -> Bool in
             if state.startingHandler {
@@ -198,7 +191,7 @@ final class Connection: EventLoopHandler, Sendable {
     /// that answers without suspending (most do: `/healthz`, 404, validation errors) runs to
     /// its end right here on the calling thread, with no task enqueued and no turn of a queue;
     /// its answer goes to the machine at once, and so does the next pipelined request, in a loop
-    /// rather than a recursion. A handler that suspends resumes on `executor` and answers
+    /// rather than a recursion. A handler that suspends resumes on the loop and answers
     /// through `handlerFinished`. Runs on the loop.
     private func startPendingHandler() {
         while let request = state.withLock({ state -> HTTPRequest? in
@@ -207,7 +200,7 @@ final class Connection: EventLoopHandler, Sendable {
             return request
         }) {
             let handler = context.handler
-            let task = Self.startTask(preferring: executor) { [self] in
+            let task = Self.startTask(preferring: loop) { [self] in
                 let response = await handler(request)
                 handlerFinished(response)
             }
@@ -225,8 +218,8 @@ final class Connection: EventLoopHandler, Sendable {
         }
     }
 
-    /// A task that starts at once on the calling thread and, after a suspension, continues on
-    /// `executor`.
+    /// A task that starts at once on the calling thread (the loop's) and, after a suspension,
+    /// continues on `executor`.
     private static func startTask(preferring executor: any TaskExecutor, _ body: sending @escaping @isolated(any) () async -> Void) -> Task<Void, Never> {
         if #available(macOS 26.0, *) {
             return Task.immediate(executorPreference: executor, operation: body)
