@@ -26,6 +26,14 @@ public final class HTTPServer: Sendable {
         var address: SocketAddress
     }
 
+    /// The event loops a server with `eventLoopCount` = `count` serves its connections on, as
+    /// task executors: for background work of the application (pollers, timers) that should run
+    /// beside the connections on the same few threads instead of waking threads of Swift's
+    /// global executor. A job must not block: it holds up every connection of its loop.
+    public static func taskExecutors(count: Int) -> [any TaskExecutor] {
+        EventLoop.shared(count: max(count, 1))
+    }
+
     /// A server that answers with `handler` and renders its own errors (400, 408, 413, 414, 431,
     /// 503, …) with `renderError`.
     public init(configuration: Configuration, handler: @escaping HTTPHandler, renderError: @escaping HTTPErrorRenderer = plainTextErrorRenderer) {

@@ -8,7 +8,8 @@ import Synchronization
 /// Follows every non-terminal job to its end (API.md §6): a poller per job with backoff from the
 /// provider's `poll_interval_s`, bounded concurrency across all jobs, `jobs.max_age_s` expiry,
 /// and re-reads on provider callbacks. The `JobStore` guarantees one terminal transition; the
-/// tracker calls `onTerminal` exactly once per job with it.
+/// tracker calls `onTerminal` exactly once per job with it. Pollers run on the executors it is
+/// given (the gateway passes the HTTP server's loops), so a poll wakes no thread of its own.
 public final class JobTracker: Sendable {
     /// The longest wait between two polls of one job.
     static let maxPollInterval: Duration = .seconds(30)
@@ -34,10 +35,14 @@ public final class JobTracker: Sendable {
     private let schedule = Mutex(PollSchedule())
     /// Set by `stop()`: a submission that finishes during shutdown starts no new poller.
     private let stopped = Atomic<Bool>(false)
+    /// Where pollers run, taken in turn (empty: Swift's global executor).
+    private let executors: [any TaskExecutor]
+    private let nextExecutor = Atomic<Int>(0)
 
     init(store: JobStore, journal: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
-         maxConcurrentFetches: Int = 64, logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
+         maxConcurrentFetches: Int = 64, executors: [any TaskExecutor] = [], logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
         self.store = store
+        self.executors = executors
         self.journal = journal
         self.upstreams = Mutex(Upstreams(
             providers: providers, pollIntervals: Dictionary(uniqueKeysWithValues: configuration.providers.map { ($0.name, $0.pollInterval) })))
@@ -114,11 +119,18 @@ public final class JobTracker: Sendable {
             pollers.withLock { pollers in
                 guard !stopped.load(ordering: .acquiring) else { return }
                 guard let job = store.job(id: entry.jobID), !job.status.isTerminal else { return }
-                pollers[entry.jobID] = Task.detached { [self] in
+                pollers[entry.jobID] = Task.detached(executorPreference: nextPollerExecutor()) { [self] in
                     await poll(jobID: entry.jobID, provider: entry.provider, createdAt: entry.createdAt, interval: entry.interval)
                 }
             }
         }
+    }
+
+    /// The executor of the next poller: the given ones in turn, or none (the global executor).
+    private func nextPollerExecutor() -> (any TaskExecutor)? {
+        guard !executors.isEmpty else { return nil }
+        let turn = nextExecutor.add(1, ordering: .relaxed).oldValue
+        return executors[Int(UInt(bitPattern: turn) % UInt(executors.count))]
     }
 
     /// Jobs waiting for a fetch permit.
