@@ -95,7 +95,7 @@ public final class EvolinkSimulator: Sendable {
         repeat {
             task = EvolinkTask(
                 id: EvolinkTask.makeID(unixSeconds: timeline.createdUnixSeconds), quality: accepted.quality, timeline: timeline,
-                markers: markers, callbackURL: accepted.callbackURL, imageID: UUID())
+                markers: markers, callbackURL: accepted.callbackURL, imageID: RandomUUID.make())
         } while !tasks.insert(task, id: task.id)
         scheduleCallback(for: task)
         if let delay = markers.delay { try? await Task.sleep(for: delay) }

@@ -100,8 +100,8 @@ public final class KreaSimulator: Sendable {
         }
         let webhookURL = request.headers["x-webhook-url"].flatMap { $0.isEmpty ? nil : $0 }
         let job = KreaJob(
-            id: UUID().uuidString.lowercased(), model: model, timeline: .now(), markers: markers,
-            webhookURL: webhookURL, imageID: UUID(), cancelledAt: nil)
+            id: RandomUUID.string(), model: model, timeline: .now(), markers: markers,
+            webhookURL: webhookURL, imageID: RandomUUID.make(), cancelledAt: nil)
         _ = jobs.insert(job, id: job.id)
         scheduleCallback(for: job)
         if let delay = markers.delay { try? await Task.sleep(for: delay) }

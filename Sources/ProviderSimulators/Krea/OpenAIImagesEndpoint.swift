@@ -31,7 +31,7 @@ enum OpenAIImagesEndpoint {
         if let n = body["n"], n != .null, n.integerValue != 1 {
             return error(400, param: "n", code: "invalid_parameter", message: "only n = 1 is supported.")
         }
-        let url = "https://gen.krea.ai/images/\(UUID().uuidString.lowercased()).png"
+        let url = "https://gen.krea.ai/images/\(RandomUUID.string()).png"
         return .json(200, .object([
             ("created", .int(Int(Date().timeIntervalSince1970))),
             ("data", .array([.object([("url", .string(url))])])),

@@ -50,6 +50,8 @@ struct SimulatorMarkers: Sendable, Equatable {
 
     /// Reads every `[sim:…]` marker in the prompt.
     init(prompt: String) {
+        // Most prompts carry no marker: skip the search (Foundation's `range(of:)`) for them.
+        guard prompt.utf8.contains(UInt8(ascii: "[")) else { return }
         var rest = prompt[...]
         while let open = rest.range(of: "[sim:") {
             rest = rest[open.upperBound...]

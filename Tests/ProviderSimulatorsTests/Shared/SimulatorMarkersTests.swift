@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ProviderSimulators
 
@@ -5,6 +6,8 @@ import Testing
 struct SimulatorMarkersTests {
     @Test func markers_NoneMeansDefault() {
         #expect(SimulatorMarkers(prompt: "a cat on a mat [not a marker]") == SimulatorMarkers())
+        #expect(SimulatorMarkers(prompt: "a cat on a mat, no brackets at all") == SimulatorMarkers())
+        #expect(SimulatorMarkers(prompt: "") == SimulatorMarkers())
     }
 
     @Test func markers_CombineInSeparateAndCommaSeparatedBrackets() {
@@ -27,5 +30,24 @@ struct SimulatorMarkersTests {
         #expect(SimulatorMarkers(prompt: "[sim:http=abc][sim:http=42][sim:delay=-5][sim:bogus][sim:fail").submission == .normal)
         #expect(SimulatorMarkers(prompt: "[sim:delay=-5]").delay == nil)
         #expect(SimulatorMarkers(prompt: "[sim:fail").outcome == .completed)
+    }
+}
+
+@Suite("RandomUUID")
+struct RandomUUIDTests {
+    @Test func uuid_IsVersion4Variant10LowercaseAndUnique() {
+        var seen = Set<String>()
+        for _ in 0..<2_000 {
+            let text = RandomUUID.string()
+            let bytes = Array(text.utf8)
+            #expect(bytes.count == 36)
+            #expect([8, 13, 18, 23].allSatisfy { bytes[$0] == UInt8(ascii: "-") })
+            #expect(bytes[14] == UInt8(ascii: "4"))
+            #expect("89ab".utf8.contains(bytes[19]))
+            #expect(text == text.lowercased())
+            #expect(UUID(uuidString: text) != nil)
+            seen.insert(text)
+        }
+        #expect(seen.count == 2_000)
     }
 }
