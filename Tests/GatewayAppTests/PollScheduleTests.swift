@@ -29,14 +29,27 @@ struct PollScheduleTests {
 
     @Test func dueTimesAreRoundedUpToOneStep() {
         let now = ContinuousClock.now
-        for offset in [0, 1, 7, 49, 50, 51, 99, 1_234] {
-            let instant = now + .milliseconds(offset)
-            let rounded = PollSchedule.roundedUp(instant)
-            #expect(rounded >= instant && rounded - instant < PollSchedule.step)
-            #expect(PollSchedule.roundedUp(rounded) == rounded)
+        for step in [Int64(1_000_000), 7_000_000, 50_000_000] {
+            for offset in [0, 1, 7, 49, 50, 51, 99, 1_234] {
+                let instant = now + .milliseconds(offset) + .nanoseconds(offset * 1_001)
+                let rounded = PollSchedule.roundedUp(instant, stepNanoseconds: step)
+                #expect(rounded >= instant && rounded - instant < .nanoseconds(step))
+                #expect(PollSchedule.roundedUp(rounded, stepNanoseconds: step) == rounded)
+            }
         }
         // Two instants in one step share their due time.
-        let due = PollSchedule.roundedUp(now)
-        #expect(PollSchedule.roundedUp(due - .milliseconds(1)) == due && PollSchedule.roundedUp(due - .milliseconds(49)) == due)
+        let due = PollSchedule.roundedUp(now, stepNanoseconds: 50_000_000)
+        #expect(PollSchedule.roundedUp(due - .milliseconds(1), stepNanoseconds: 50_000_000) == due)
+        #expect(PollSchedule.roundedUp(due - .milliseconds(49), stepNanoseconds: 50_000_000) == due)
+    }
+
+    /// A tenth of the interval, between 1 ms and 50 ms: a 1 ms interval is not stretched to 50 ms.
+    @Test func stepIsATenthOfTheIntervalBetween1And50Milliseconds() {
+        #expect(PollSchedule.stepNanoseconds(for: .zero) == 1_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .milliseconds(1)) == 1_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .milliseconds(20)) == 2_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .milliseconds(250)) == 25_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .seconds(3)) == 50_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .seconds(3_600)) == 50_000_000)
     }
 }

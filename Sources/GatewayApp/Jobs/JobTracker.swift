@@ -72,7 +72,8 @@ public final class JobTracker: Sendable {
         let interval = upstreams.withLock { $0.pollIntervals[job.provider] } ?? .seconds(3)
         let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - Timestamp.now().unixMilliseconds)
         let entry = PollSchedule.Entry(
-            due: PollSchedule.roundedUp(.now + max(min(interval, untilExpiry), .zero)), jobID: job.id, provider: job.provider,
+            due: PollSchedule.roundedUp(.now + max(min(interval, untilExpiry), .zero), stepNanoseconds: PollSchedule.stepNanoseconds(for: interval)),
+            jobID: job.id, provider: job.provider,
             createdAt: job.createdAt, interval: interval)
         schedule.withLock { schedule in
             // Checked again under the lock `stop()` empties the schedule in: a job tracked while
@@ -266,13 +267,21 @@ struct PollSchedule {
 
     mutating func insert(_ entry: Entry) { entries.insert(deadline: entry.due, entry) }
 
-    /// Due times are rounded up to a 50 ms step, so the entries of one step share one wake-up
-    /// rather than each waking the sleeper (a first poll 50 ms later changes nothing).
-    static let stepNanoseconds: Int64 = 50_000_000
-    static let step: Duration = .nanoseconds(stepNanoseconds)
+    /// Due times are rounded up to a step, so the entries of one step share one wake-up rather
+    /// than each waking the sleeper. The step is a tenth of the poll interval, at least 1 ms and
+    /// at most 50 ms: a first poll is never more than 10 % (or 1 ms) later than asked.
+    static let maxStepNanoseconds: Int64 = 50_000_000
+    static let minStepNanoseconds: Int64 = 1_000_000
     private static let origin = ContinuousClock.now
 
-    static func roundedUp(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant {
+    /// The rounding step, in nanoseconds, for jobs polled every `interval`.
+    static func stepNanoseconds(for interval: Duration) -> Int64 {
+        let (seconds, attoseconds) = interval.components
+        let tenth = (seconds * 1_000_000_000 + attoseconds / 1_000_000_000) / 10
+        return min(max(tenth, minStepNanoseconds), maxStepNanoseconds)
+    }
+
+    static func roundedUp(_ instant: ContinuousClock.Instant, stepNanoseconds: Int64) -> ContinuousClock.Instant {
         // In whole nanoseconds: a division of durations as Double could push an exact multiple
         // of the step over it.
         let offset = (instant - origin).components
