@@ -16,22 +16,69 @@ struct JobStoreTests {
         _ = store.apply(ProviderJobSnapshot(providerJobID: "p", status: .completed, providerStatus: "completed", resultURLs: ["u"]), to: job.id, at: .now())
     }
 
-    @Test func aWaitThatEndsWithTheJobLeavesNoTimerBehind() async throws {
+    @Test func waitsEndWithTheirJobOrAtTheirDeadline() async throws {
         let store = JobStore()
         let jobs = (0..<200).map { Self.job($0) }
         for job in jobs { store.insert(job) }
         try await withThrowingTaskGroup(of: Job?.self) { group in
             for job in jobs { group.addTask { await store.waitUntilTerminal(id: job.id, timeout: .seconds(60)) } }
             while store.waiterCount < jobs.count { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(store.waitSleeperArmed)
             for job in jobs { Self.completed(store, job) }
             for try await ended in group { #expect(ended?.status == .completed) }
         }
-        #expect(store.waitTimerCount == 0)
-        // A wait that runs out gets the job as it is, and leaves nothing either.
+        #expect(store.waiterCount == 0)
+        // Their deadlines stay until due (or until stale ones outnumber live ones): one entry each, no task.
+        #expect(store.waitDeadlineCount == jobs.count)
+        // A wait that runs out gets the job as it is, though a later deadline was armed first.
         let slow = Self.job(500)
         store.insert(slow)
+        let started = ContinuousClock.now
         #expect(await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30))?.status == .queued)
-        #expect(store.waitTimerCount == 0 && store.waiterCount == 0)
+        #expect(ContinuousClock.now - started >= .milliseconds(30))
+        #expect(store.waiterCount == 0)
+        // Unknown and finished jobs answer at once.
+        #expect(await store.waitUntilTerminal(id: "gen_unknown", timeout: .seconds(60)) == nil)
+        #expect(await store.waitUntilTerminal(id: jobs[0].id, timeout: .seconds(60))?.status == .completed)
+    }
+
+    /// Short and long waits mixed: each ends at its own time, and the long ones still end with their job.
+    @Test func shortWaitsAfterLongOnesEndOnTime() async throws {
+        let store = JobStore()
+        let long = Self.job(1), short = Self.job(2)
+        store.insert(long)
+        store.insert(short)
+        async let longWait = store.waitUntilTerminal(id: long.id, timeout: .seconds(60))
+        while store.waiterCount < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20))?.status == .queued)
+        #expect(store.waiterCount == 1)
+        Self.completed(store, long)
+        #expect(await longWait?.status == .completed)
+        #expect(store.waiterCount == 0)
+    }
+
+    /// Deadlines of waits that ended with their job are dropped once they outnumber live waits, so a
+    /// busy `Prefer: wait` door does not hold one entry per request for the whole wait time.
+    @Test func staleDeadlinesAreDroppedWhenTheyOutnumberLiveWaits() async throws {
+        let store = JobStore()
+        let count = JobStore.staleDeadlineSlack + 500
+        let jobs = (0..<count).map { Self.job($0) }
+        for job in jobs { store.insert(job) }
+        try await withThrowingTaskGroup(of: Job?.self) { group in
+            for job in jobs { group.addTask { await store.waitUntilTerminal(id: job.id, timeout: .seconds(600)) } }
+            while store.waiterCount < jobs.count { try await Task.sleep(for: .milliseconds(5)) }
+            for job in jobs { Self.completed(store, job) }
+            for try await _ in group {}
+        }
+        #expect(store.waitDeadlineCount == count)
+        let open = Self.job(count + 1)
+        store.insert(open)
+        async let wait = store.waitUntilTerminal(id: open.id, timeout: .seconds(600))
+        while store.waiterCount < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        // The insertion found every earlier entry stale: only the live one is left.
+        #expect(store.waitDeadlineCount == 1)
+        Self.completed(store, open)
+        #expect(await wait?.status == .completed)
     }
 
     @Test func evictionKeepsOpenJobsAndTheNewestFinishedAndTheTallyWhole() {

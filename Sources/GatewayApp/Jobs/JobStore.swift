@@ -1,4 +1,5 @@
 import GatewayCore
+import HTTPServer
 import Providers
 import Storage
 import Synchronization
@@ -18,12 +19,18 @@ public final class JobStore: Sendable {
         /// linger until the owner's list is compacted.
         var byOwner: [String: [String]] = [:]
         var residentByOwner: [String: Int] = [:]
-        /// Requests waiting for a job to end (`Prefer: wait`), by job id.
+        /// Requests waiting for a job to end (`Prefer: wait`), by job id, and how many in all.
         var waiters: [String: [Waiter]] = [:]
+        var waiterCount = 0
         var nextWaiter: UInt64 = 0
-        /// Each waiter's timer, cancelled when the job ends first (a finished wait leaves no
-        /// sleeping task behind).
-        var timers: [UInt64: Task<Void, Never>] = [:]
+        /// Every waiter's deadline, and the one task that sleeps until the earliest. A waiter
+        /// resumed by its job's end leaves its entry behind (popped as a no-op when due, or
+        /// dropped when stale entries outnumber live ones), so ending a wait costs no timer
+        /// cancellation and waiting costs no task of its own.
+        var deadlines = DeadlineHeap<ContinuousClock.Instant, WaitDeadline>()
+        var deadlineSleeper: Task<Void, Never>?
+        var deadlineWakeAt: ContinuousClock.Instant?
+        var deadlineGeneration: UInt64 = 0
         var tally = JobTally()
         /// Resident finished jobs in the order they finished (or were last touched), with the
         /// sequence number they got then; an entry whose number is not the job's current one is
@@ -56,6 +63,22 @@ public final class JobStore: Sendable {
             return job
         }
 
+        /// Every waiter of the job, removed.
+        mutating func removeWaiters(of id: String) -> [Waiter] {
+            let waiting = waiters.removeValue(forKey: id) ?? []
+            waiterCount -= waiting.count
+            return waiting
+        }
+
+        /// One waiter, removed (nil when its job already ended or it was resumed).
+        mutating func removeWaiter(of id: String, token: UInt64) -> Waiter? {
+            guard let index = waiters[id]?.firstIndex(where: { $0.token == token }) else { return nil }
+            let waiter = waiters[id]!.remove(at: index)
+            if waiters[id]?.isEmpty == true { waiters[id] = nil }
+            waiterCount -= 1
+            return waiter
+        }
+
         /// The job (re)joins the end of the finished order.
         mutating func markFinished(_ id: String) {
             sequence += 1
@@ -68,6 +91,17 @@ public final class JobStore: Sendable {
         let token: UInt64
         let continuation: CheckedContinuation<Job?, Never>
     }
+
+    private struct WaitDeadline {
+        let jobID: String
+        let token: UInt64
+    }
+
+    /// Wait deadlines are rounded up to this step, so waits that run out together share one
+    /// wake-up of the sleeper (a `Prefer: wait` answer comes at most 10 ms after its time).
+    static let waitStepNanoseconds: Int64 = 10_000_000
+    /// Stale deadline entries are dropped once there are more of them than this and than live waiters.
+    static let staleDeadlineSlack = 4_096
 
     private let state = Mutex(State())
     private let archive: any StateStore
@@ -143,86 +177,108 @@ public final class JobStore: Sendable {
 
     /// Forgets a job whose submission was refused (the client got an error, never its id).
     public func remove(id: String) {
-        let (waiting, timers) = state.withLock { state -> ([Waiter], [Task<Void, Never>]) in
-            guard let job = state.dropResident(id) else { return ([], []) }
+        let waiting = state.withLock { state -> [Waiter] in
+            guard let job = state.dropResident(id) else { return [] }
             // A refused job is among the newest: look from the end, remove in place.
             if let index = state.byOwner[job.ownerKeyID]?.lastIndex(of: id) { state.byOwner[job.ownerKeyID]?.remove(at: index) }
             state.tally.remove(job)
-            let waiting = state.waiters.removeValue(forKey: id) ?? []
-            return (waiting, waiting.compactMap { state.timers.removeValue(forKey: $0.token) })
+            return state.removeWaiters(of: id)
         }
-        for timer in timers { timer.cancel() }
         for waiter in waiting { waiter.continuation.resume(returning: nil) }
     }
 
     /// Waits until the job is terminal or `timeout` passes, and returns it as it is then (`nil`
-    /// for an unknown job). No thread waits: the request's task is suspended until the job's
-    /// terminal transition or its timer resumes it (`Prefer: wait`).
+    /// for an unknown job). No thread and no task of its own waits: the request's task is
+    /// suspended until the job's terminal transition or the deadline sleeper resumes it
+    /// (`Prefer: wait`).
     public func waitUntilTerminal(id: String, timeout: Duration) async -> Job? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Job?, Never>) in
-            let registered = state.withLock { state -> (token: UInt64?, now: Job?) in
-                guard let job = state.jobs[id] else { return (nil, nil) }
-                if job.status.isTerminal { return (nil, job) }
+            let due = Self.roundedUp(.now + max(timeout, .zero))
+            let answerNow = state.withLock { state -> Job?? in
+                guard let job = state.jobs[id] else { return .some(nil) }
+                if job.status.isTerminal { return .some(job) }
                 state.nextWaiter += 1
                 state.waiters[id, default: []].append(Waiter(token: state.nextWaiter, continuation: continuation))
-                return (state.nextWaiter, nil)
-            }
-            guard let token = registered.token else { return continuation.resume(returning: registered.now) }
-            let timer = Task { [self] in
-                do {
-                    try await Task.sleep(for: timeout)
-                } catch {
-                    return  // the job ended first
+                state.waiterCount += 1
+                if state.deadlines.count > Self.staleDeadlineSlack, state.deadlines.count > 2 * state.waiterCount {
+                    state.deadlines.removeAll { deadline in state.waiters[deadline.jobID]?.contains { $0.token == deadline.token } != true }
                 }
-                stopWaiting(id: id, token: token)
+                state.deadlines.insert(deadline: due, WaitDeadline(jobID: id, token: state.nextWaiter))
+                if state.deadlineWakeAt.map({ due < $0 }) ?? true { armDeadlineSleeper(&state, until: due) }
+                return .none
             }
-            // The job may have ended already: then the timer is cancelled here.
-            let stillWaiting = state.withLock { state in
-                guard state.waiters[id]?.contains(where: { $0.token == token }) == true else { return false }
-                state.timers[token] = timer
-                return true
-            }
-            if !stillWaiting { timer.cancel() }
+            if case .some(let job) = answerNow { continuation.resume(returning: job) }
         }
     }
 
-    /// A waiter's time is up: it gets the job as it is now.
-    private func stopWaiting(id: String, token: UInt64) {
-        let resumed = state.withLock { state -> (Waiter, Job?)? in
-            state.timers[token] = nil
-            guard let index = state.waiters[id]?.firstIndex(where: { $0.token == token }) else { return nil }
-            let waiter = state.waiters[id]!.remove(at: index)
-            if state.waiters[id]?.isEmpty == true { state.waiters[id] = nil }
-            return (waiter, state.jobs[id])
+    /// Replaces the sleeping task with one that wakes at `due` (under the state lock).
+    private func armDeadlineSleeper(_ state: inout State, until due: ContinuousClock.Instant) {
+        state.deadlineSleeper?.cancel()
+        state.deadlineGeneration &+= 1
+        let generation = state.deadlineGeneration
+        state.deadlineWakeAt = due
+        // Detached: it must not carry the task-locals of the request that armed it.
+        state.deadlineSleeper = Task.detached { [self] in
+            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+            expireWaits(generation: generation)
         }
-        if let (waiter, job) = resumed { waiter.continuation.resume(returning: job) }
+    }
+
+    /// Resumes every waiter whose time is up with the job as it is now, then sleeps until the
+    /// next deadline. A replaced sleeper (an earlier deadline came in) does nothing.
+    private func expireWaits(generation: UInt64) {
+        let expired = state.withLock { state -> [(Waiter, Job?)] in
+            guard state.deadlineGeneration == generation else { return [] }
+            state.deadlineSleeper = nil
+            state.deadlineWakeAt = nil
+            let now = ContinuousClock.now
+            var expired: [(Waiter, Job?)] = []
+            while let deadline = state.deadlines.popDue(now: now) {
+                if let waiter = state.removeWaiter(of: deadline.jobID, token: deadline.token) {
+                    expired.append((waiter, state.jobs[deadline.jobID]))
+                }
+            }
+            if let next = state.deadlines.earliest { armDeadlineSleeper(&state, until: next) }
+            return expired
+        }
+        for (waiter, job) in expired { waiter.continuation.resume(returning: job) }
+    }
+
+    private static let origin = ContinuousClock.now
+
+    /// `instant` rounded up to the next ``waitStepNanoseconds`` (in whole nanoseconds).
+    static func roundedUp(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let offset = (instant - origin).components
+        let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
+        let steps = (nanoseconds + waitStepNanoseconds - 1) / waitStepNanoseconds
+        return origin + .nanoseconds(steps * waitStepNanoseconds)
     }
 
     /// Runs a transition and, when it makes the job terminal, wakes its waiters (outside the lock).
     private func wakingWaiters(_ body: (inout State) -> Transition) -> Transition {
         var waiting: [Waiter] = []
-        var timers: [Task<Void, Never>] = []
         let transition = state.withLock { state -> Transition in
             let transition = body(&state)
             if case .becameTerminal(let job) = transition {
-                waiting = state.waiters.removeValue(forKey: job.id) ?? []
-                timers = waiting.compactMap { state.timers.removeValue(forKey: $0.token) }
+                waiting = state.removeWaiters(of: job.id)
                 state.markFinished(job.id)
             }
             return transition
         }
         if case .becameTerminal(let job) = transition {
-            for timer in timers { timer.cancel() }
             for waiter in waiting { waiter.continuation.resume(returning: job) }
         }
         return transition
     }
 
     /// Requests waiting for jobs to end (for metrics).
-    public var waiterCount: Int { state.withLock { $0.waiters.values.reduce(0) { $0 + $1.count } } }
+    public var waiterCount: Int { state.withLock { $0.waiterCount } }
 
-    /// Timers of requests still waiting (tests: a finished wait leaves none).
-    var waitTimerCount: Int { state.withLock { $0.timers.count } }
+    /// Wait deadlines held, live and stale (tests: they stay bounded).
+    var waitDeadlineCount: Int { state.withLock { $0.deadlines.count } }
+
+    /// Whether a task sleeps until the next wait deadline (tests: none once no deadline is left).
+    var waitSleeperArmed: Bool { state.withLock { $0.deadlineSleeper != nil } }
 
     /// The job, if it exists.
     public func job(id: String) -> Job? { state.withLock { $0.jobs[id] } }

@@ -28,18 +28,32 @@ public struct DeadlineHeap<Deadline: Comparable, Payload> {
         let last = entries.removeLast()
         if !entries.isEmpty {
             entries[0] = last
-            var parent = 0
-            while true {
-                let left = 2 * parent + 1, right = left + 1
-                var smallest = parent
-                if left < entries.count, precedes(left, smallest) { smallest = left }
-                if right < entries.count, precedes(right, smallest) { smallest = right }
-                if smallest == parent { break }
-                entries.swapAt(parent, smallest)
-                parent = smallest
-            }
+            siftDown(from: 0)
         }
         return first.payload
+    }
+
+    /// Removes every entry whose payload matches, keeping the order of the rest (O(n)).
+    public mutating func removeAll(where shouldRemove: (Payload) throws -> Bool) rethrows {
+        try entries.removeAll { try shouldRemove($0.payload) }
+        var index = entries.count / 2
+        while index > 0 {
+            index -= 1
+            siftDown(from: index)
+        }
+    }
+
+    private mutating func siftDown(from start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var smallest = parent
+            if left < entries.count, precedes(left, smallest) { smallest = left }
+            if right < entries.count, precedes(right, smallest) { smallest = right }
+            if smallest == parent { break }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
     }
 
     private func precedes(_ a: Int, _ b: Int) -> Bool {
