@@ -52,9 +52,27 @@ final class GatewayMetrics: Sendable {
 
     /// One call to a provider: `outcome` is `ok` or the failure kind.
     func upstreamCall(provider: String, operation: String, outcome: String, duration: Duration) {
-        counter("gateway_upstream_requests_total", [("provider", provider), ("operation", operation), ("outcome", outcome)]).increment()
-        timer("gateway_upstream_request_duration_seconds", [("provider", provider), ("operation", operation)]).recordNanoseconds(duration.nanoseconds)
+        let key = UpstreamKey(provider: provider, operation: operation, outcome: outcome)
+        let handles = upstreamHandles.withLock { $0[key] } ?? {
+            let made = (
+                counter("gateway_upstream_requests_total", [("provider", provider), ("operation", operation), ("outcome", outcome)]),
+                timer("gateway_upstream_request_duration_seconds", [("provider", provider), ("operation", operation)]))
+            upstreamHandles.withLock { $0[key] = made }
+            return made
+        }()
+        handles.count.increment()
+        handles.time.recordNanoseconds(duration.nanoseconds)
     }
+
+    private struct UpstreamKey: Hashable {
+        var provider: String
+        var operation: String
+        var outcome: String
+    }
+
+    /// The handles of each (provider, operation, outcome), found like ``requestHandles`` (every
+    /// submission makes at least two provider calls).
+    private let upstreamHandles = Mutex<[UpstreamKey: (count: CoreMetrics.Counter, time: CoreMetrics.Timer)]>([:])
 
     /// One webhook attempt: `delivered`, `retrying` (will be tried again) or `failed` (given up).
     func webhookAttempt(outcome: String) {
