@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 @testable import GatewayApp
 
@@ -32,15 +33,15 @@ struct PollScheduleTests {
         for step in [Int64(1_000_000), 7_000_000, 50_000_000] {
             for offset in [0, 1, 7, 49, 50, 51, 99, 1_234] {
                 let instant = now + .milliseconds(offset) + .nanoseconds(offset * 1_001)
-                let rounded = PollSchedule.roundedUp(instant, stepNanoseconds: step)
+                let rounded = WakeUp.roundedUp(instant, stepNanoseconds: step)
                 #expect(rounded >= instant && rounded - instant < .nanoseconds(step))
-                #expect(PollSchedule.roundedUp(rounded, stepNanoseconds: step) == rounded)
+                #expect(WakeUp.roundedUp(rounded, stepNanoseconds: step) == rounded)
             }
         }
         // Two instants in one step share their due time.
-        let due = PollSchedule.roundedUp(now, stepNanoseconds: 50_000_000)
-        #expect(PollSchedule.roundedUp(due - .milliseconds(1), stepNanoseconds: 50_000_000) == due)
-        #expect(PollSchedule.roundedUp(due - .milliseconds(49), stepNanoseconds: 50_000_000) == due)
+        let due = WakeUp.roundedUp(now, stepNanoseconds: 50_000_000)
+        #expect(WakeUp.roundedUp(due - .milliseconds(1), stepNanoseconds: 50_000_000) == due)
+        #expect(WakeUp.roundedUp(due - .milliseconds(49), stepNanoseconds: 50_000_000) == due)
     }
 
     /// A tenth of the interval, between 1 ms and 50 ms: a 1 ms interval is not stretched to 50 ms.
@@ -51,5 +52,52 @@ struct PollScheduleTests {
         #expect(PollSchedule.stepNanoseconds(for: .milliseconds(250)) == 25_000_000)
         #expect(PollSchedule.stepNanoseconds(for: .seconds(3)) == 50_000_000)
         #expect(PollSchedule.stepNanoseconds(for: .seconds(3_600)) == 50_000_000)
+    }
+}
+
+@Suite("WakeUp")
+struct WakeUpTests {
+    final class Fires: Sendable {
+        let log = Mutex<[UInt64]>([])
+        let wakeUp = Mutex(WakeUp())
+    }
+
+    /// One task serves every deadline it is handed back, then ends when there is none.
+    @Test func theSameTaskSleepsUntilEachNextDeadline() async throws {
+        let fires = Fires()
+        fires.wakeUp.withLock { wakeUp in
+            wakeUp.arm(at: .now + .milliseconds(5)) { generation in
+                fires.wakeUp.withLock { wakeUp -> ContinuousClock.Instant? in
+                    guard wakeUp.isCurrent(generation) else { return nil }
+                    let count = fires.log.withLock { log in log.append(generation); return log.count }
+                    return wakeUp.next(count < 3 ? .now + .milliseconds(5) : nil)
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while fires.wakeUp.withLock({ $0.isArmed }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        #expect(fires.log.withLock { $0 } == [1, 1, 1])
+        #expect(fires.wakeUp.withLock { $0.at == nil && !$0.isArmed })
+    }
+
+    /// An earlier deadline replaces the sleeping task; the replaced one never fires.
+    @Test func anEarlierDeadlineReplacesTheTask() async throws {
+        let fires = Fires()
+        let fire: @Sendable (UInt64) -> ContinuousClock.Instant? = { generation in
+            fires.wakeUp.withLock { wakeUp -> ContinuousClock.Instant? in
+                fires.log.withLock { $0.append(generation) }
+                return wakeUp.isCurrent(generation) ? wakeUp.next(nil) : nil
+            }
+        }
+        let late = ContinuousClock.now + .milliseconds(150)
+        fires.wakeUp.withLock { $0.arm(at: late, fire) }
+        let early = ContinuousClock.now + .milliseconds(5)
+        fires.wakeUp.withLock { wakeUp in
+            #expect(wakeUp.needsArming(for: early) && !wakeUp.needsArming(for: late + .milliseconds(1)))
+            wakeUp.arm(at: early, fire)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(fires.log.withLock { $0 } == [2])
+        #expect(!fires.wakeUp.withLock { $0.isArmed })
     }
 }

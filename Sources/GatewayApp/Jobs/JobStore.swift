@@ -28,9 +28,7 @@ public final class JobStore: Sendable {
         /// dropped when stale entries outnumber live ones), so ending a wait costs no timer
         /// cancellation and waiting costs no task of its own.
         var deadlines = DeadlineHeap<ContinuousClock.Instant, WaitDeadline>()
-        var deadlineSleeper: Task<Void, Never>?
-        var deadlineWakeAt: ContinuousClock.Instant?
-        var deadlineGeneration: UInt64 = 0
+        var deadlineWakeUp = WakeUp()
         var tally = JobTally()
         /// Resident finished jobs in the order they finished (or were last touched), with the
         /// sequence number they got then; an entry whose number is not the job's current one is
@@ -193,7 +191,7 @@ public final class JobStore: Sendable {
     /// (`Prefer: wait`).
     public func waitUntilTerminal(id: String, timeout: Duration) async -> Job? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Job?, Never>) in
-            let due = Self.roundedUp(.now + max(timeout, .zero))
+            let due = WakeUp.roundedUp(.now + max(timeout, .zero), stepNanoseconds: Self.waitStepNanoseconds)
             let answerNow = state.withLock { state -> Job?? in
                 guard let job = state.jobs[id] else { return .some(nil) }
                 if job.status.isTerminal { return .some(job) }
@@ -204,33 +202,21 @@ public final class JobStore: Sendable {
                     state.deadlines.removeAll { deadline in state.waiters[deadline.jobID]?.contains { $0.token == deadline.token } != true }
                 }
                 state.deadlines.insert(deadline: due, WaitDeadline(jobID: id, token: state.nextWaiter))
-                if state.deadlineWakeAt.map({ due < $0 }) ?? true { armDeadlineSleeper(&state, until: due) }
+                if state.deadlineWakeUp.needsArming(for: due) {
+                    state.deadlineWakeUp.arm(at: due) { [self] generation in expireWaits(generation: generation) }
+                }
                 return .none
             }
             if case .some(let job) = answerNow { continuation.resume(returning: job) }
         }
     }
 
-    /// Replaces the sleeping task with one that wakes at `due` (under the state lock).
-    private func armDeadlineSleeper(_ state: inout State, until due: ContinuousClock.Instant) {
-        state.deadlineSleeper?.cancel()
-        state.deadlineGeneration &+= 1
-        let generation = state.deadlineGeneration
-        state.deadlineWakeAt = due
-        // Detached: it must not carry the task-locals of the request that armed it.
-        state.deadlineSleeper = Task.detached { [self] in
-            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
-            expireWaits(generation: generation)
-        }
-    }
-
-    /// Resumes every waiter whose time is up with the job as it is now, then sleeps until the
-    /// next deadline. A replaced sleeper (an earlier deadline came in) does nothing.
-    private func expireWaits(generation: UInt64) {
-        let expired = state.withLock { state -> [(Waiter, Job?)] in
-            guard state.deadlineGeneration == generation else { return [] }
-            state.deadlineSleeper = nil
-            state.deadlineWakeAt = nil
+    /// Resumes every waiter whose time is up with the job as it is now, and answers when to wake
+    /// next (nil: no deadline is left). A replaced sleeper (an earlier deadline came in) does
+    /// nothing and ends.
+    private func expireWaits(generation: UInt64) -> ContinuousClock.Instant? {
+        let (expired, next) = state.withLock { state -> ([(Waiter, Job?)], ContinuousClock.Instant?) in
+            guard state.deadlineWakeUp.isCurrent(generation) else { return ([], nil) }
             let now = ContinuousClock.now
             var expired: [(Waiter, Job?)] = []
             while let deadline = state.deadlines.popDue(now: now) {
@@ -238,20 +224,10 @@ public final class JobStore: Sendable {
                     expired.append((waiter, state.jobs[deadline.jobID]))
                 }
             }
-            if let next = state.deadlines.earliest { armDeadlineSleeper(&state, until: next) }
-            return expired
+            return (expired, state.deadlineWakeUp.next(state.deadlines.earliest))
         }
         for (waiter, job) in expired { waiter.continuation.resume(returning: job) }
-    }
-
-    private static let origin = ContinuousClock.now
-
-    /// `instant` rounded up to the next ``waitStepNanoseconds`` (in whole nanoseconds).
-    static func roundedUp(_ instant: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        let offset = (instant - origin).components
-        let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
-        let steps = (nanoseconds + waitStepNanoseconds - 1) / waitStepNanoseconds
-        return origin + .nanoseconds(steps * waitStepNanoseconds)
+        return next
     }
 
     /// Runs a transition and, when it makes the job terminal, wakes its waiters (outside the lock).
@@ -278,7 +254,7 @@ public final class JobStore: Sendable {
     var waitDeadlineCount: Int { state.withLock { $0.deadlines.count } }
 
     /// Whether a task sleeps until the next wait deadline (tests: none once no deadline is left).
-    var waitSleeperArmed: Bool { state.withLock { $0.deadlineSleeper != nil } }
+    var waitSleeperArmed: Bool { state.withLock { $0.deadlineWakeUp.isArmed } }
 
     /// The job, if it exists.
     public func job(id: String) -> Job? { state.withLock { $0.jobs[id] } }

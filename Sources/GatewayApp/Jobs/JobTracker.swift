@@ -72,7 +72,7 @@ public final class JobTracker: Sendable {
         let interval = upstreams.withLock { $0.pollIntervals[job.provider] } ?? .seconds(3)
         let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - Timestamp.now().unixMilliseconds)
         let entry = PollSchedule.Entry(
-            due: PollSchedule.roundedUp(.now + max(min(interval, untilExpiry), .zero), stepNanoseconds: PollSchedule.stepNanoseconds(for: interval)),
+            due: WakeUp.roundedUp(.now + max(min(interval, untilExpiry), .zero), stepNanoseconds: PollSchedule.stepNanoseconds(for: interval)),
             jobID: job.id, provider: job.provider,
             createdAt: job.createdAt, interval: interval)
         schedule.withLock { schedule in
@@ -80,38 +80,26 @@ public final class JobTracker: Sendable {
             // the gateway stops arms no sleeper after it.
             guard !stopped.load(ordering: .acquiring) else { return }
             schedule.insert(entry)
-            guard schedule.wakeAt.map({ entry.due < $0 }) ?? true else { return }
-            armSleeper(&schedule, until: entry.due)
+            guard schedule.wakeUp.needsArming(for: entry.due) else { return }
+            schedule.wakeUp.arm(at: entry.due) { [self] generation in startDuePollers(generation: generation) }
         }
     }
 
-    /// Replaces the sleeping task with one that wakes at `due` (under the schedule's lock).
-    private func armSleeper(_ schedule: inout PollSchedule, until due: ContinuousClock.Instant) {
-        schedule.sleeper?.cancel()
-        schedule.generation &+= 1
-        let generation = schedule.generation
-        schedule.wakeAt = due
-        // Detached: a task made inside a request would carry that request's task-locals (its
-        // `RequestLog`) down the whole chain of sleepers and into every poller they start.
-        schedule.sleeper = Task.detached { [self] in
-            do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
-            startDuePollers(generation: generation)
-        }
-    }
-
-    /// Starts a poller for every entry that is due, then sleeps until the next one. A sleeper
-    /// that was replaced (an earlier entry came in) does nothing: its successor wakes sooner.
-    private func startDuePollers(generation: UInt64) {
-        let due = schedule.withLock { schedule -> [PollSchedule.Entry] in
-            guard schedule.generation == generation else { return [] }
+    /// Starts a poller for every entry that is due and answers when to wake next (nil: no entry
+    /// is left). A replaced sleeper (an earlier entry came in) does nothing and ends.
+    private func startDuePollers(generation: UInt64) -> ContinuousClock.Instant? {
+        let (due, next) = schedule.withLock { schedule -> ([PollSchedule.Entry], ContinuousClock.Instant?) in
+            guard schedule.wakeUp.isCurrent(generation) else { return ([], nil) }
             let now = ContinuousClock.now
             var due: [PollSchedule.Entry] = []
             while let entry = schedule.popFirst(dueBy: now) { due.append(entry) }
-            schedule.sleeper = nil
-            schedule.wakeAt = nil
-            if let next = schedule.earliest { armSleeper(&schedule, until: next) }
-            return due
+            return (due, schedule.wakeUp.next(schedule.earliest))
         }
+        startPollers(due)
+        return next
+    }
+
+    private func startPollers(_ due: [PollSchedule.Entry]) {
         guard !stopped.load(ordering: .acquiring) else { return }
         for entry in due {
             // Filed in the critical section that checks `stopped` and the job, so `stop()` cancels
@@ -140,10 +128,7 @@ public final class JobTracker: Sendable {
     /// Stops every poller (shutdown).
     func stop() {
         stopped.store(true, ordering: .releasing)
-        schedule.withLock { schedule in
-            schedule.sleeper?.cancel()
-            schedule = PollSchedule()
-        }
+        schedule.withLock { $0.removeAll() }
         let tasks = pollers.withLock { pollers in
             defer { pollers.removeAll() }
             return Array(pollers.values)
@@ -256,38 +241,31 @@ struct PollSchedule {
     }
 
     private var entries = DeadlineHeap<ContinuousClock.Instant, Entry>()
-    /// When the sleeper wakes; nil when none sleeps.
-    var wakeAt: ContinuousClock.Instant?
-    var sleeper: Task<Void, Never>?
-    /// Tells the current sleeper from replaced ones.
-    var generation: UInt64 = 0
+    /// The task that sleeps until the earliest entry is due.
+    var wakeUp = WakeUp()
 
     var count: Int { entries.count }
     var earliest: ContinuousClock.Instant? { entries.earliest }
 
     mutating func insert(_ entry: Entry) { entries.insert(deadline: entry.due, entry) }
 
+    /// Drops every entry and stops the sleeping task (its generation stays, so it cannot be
+    /// mistaken for a later one).
+    mutating func removeAll() {
+        entries = DeadlineHeap()
+        wakeUp.cancel()
+    }
+
     /// Due times are rounded up to a step, so the entries of one step share one wake-up rather
     /// than each waking the sleeper. The step is a tenth of the poll interval, at least 1 ms and
     /// at most 50 ms: a first poll is never more than 10 % (or 1 ms) later than asked.
     static let maxStepNanoseconds: Int64 = 50_000_000
     static let minStepNanoseconds: Int64 = 1_000_000
-    private static let origin = ContinuousClock.now
-
     /// The rounding step, in nanoseconds, for jobs polled every `interval`.
     static func stepNanoseconds(for interval: Duration) -> Int64 {
         let (seconds, attoseconds) = interval.components
         let tenth = (seconds * 1_000_000_000 + attoseconds / 1_000_000_000) / 10
         return min(max(tenth, minStepNanoseconds), maxStepNanoseconds)
-    }
-
-    static func roundedUp(_ instant: ContinuousClock.Instant, stepNanoseconds: Int64) -> ContinuousClock.Instant {
-        // In whole nanoseconds: a division of durations as Double could push an exact multiple
-        // of the step over it.
-        let offset = (instant - origin).components
-        let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
-        let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
-        return origin + .nanoseconds(steps * stepNanoseconds)
     }
 
     /// The earliest entry when it is due by `now`, removed.
