@@ -96,7 +96,11 @@ struct WakeUpTests {
             #expect(wakeUp.needsArming(for: early) && !wakeUp.needsArming(for: late + .milliseconds(1)))
             wakeUp.arm(at: early, fire)
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Waits for the conditions, not for a fixed time: a loaded machine runs timers late.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while fires.log.withLock({ $0.isEmpty }) || ContinuousClock.now < late + .milliseconds(100), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         #expect(fires.log.withLock { $0 } == [2])
         #expect(!fires.wakeUp.withLock { $0.isArmed })
     }
