@@ -199,7 +199,9 @@ public final class JobStore: Sendable {
                 state.waiters[id, default: []].append(Waiter(token: state.nextWaiter, continuation: continuation))
                 state.waiterCount += 1
                 if state.deadlines.count > Self.staleDeadlineSlack, state.deadlines.count > 2 * state.waiterCount {
-                    state.deadlines.removeAll { deadline in state.waiters[deadline.jobID]?.contains { $0.token == deadline.token } != true }
+                    // Tokens are never reused: a deadline whose token no live waiter holds is stale.
+                    let live = Set(state.waiters.values.joined().lazy.map(\.token))
+                    state.deadlines.removeAll { !live.contains($0.token) }
                 }
                 state.deadlines.insert(deadline: due, WaitDeadline(jobID: id, token: state.nextWaiter))
                 if state.deadlineWakeUp.needsArming(for: due) {
