@@ -55,6 +55,29 @@ import Testing
         }
     }
 
+    /// The parsed request of a `POST` path is reused: every call still sends its own body and
+    /// headers, nothing of the call before.
+    @Test func submit_RepeatedToOnePathSendsEachCallsOwnBodyAndHeaders() async throws {
+        let queued = try Fixture.krea("job_queued")
+        try await withUpstream({ router in
+            router.add("POST", "/generate/image/krea/krea-2/medium") { _ in json(200, queued) }
+        }) { client, upstream in
+            let provider = Self.provider(upstream, client)
+            for (index, callback) in ["https://gw.example.com/cb/1", nil, "https://gw.example.com/cb/3"].enumerated() {
+                _ = try await provider.submit(
+                    GenerationRequest(model: "krea-2-medium", prompt: "prompt \(index)"), upstreamModel: "krea-2/medium", callbackURL: callback)
+            }
+            let received = upstream.received
+            #expect(received.count == 3)
+            #expect(received.map { $0.headers["X-Webhook-URL"] } == ["https://gw.example.com/cb/1", nil, "https://gw.example.com/cb/3"])
+            #expect(received.map { String(decoding: $0.body, as: UTF8.self) } == (0..<3).map {
+                #"{"prompt":"prompt \#($0)","aspect_ratio":"1:1","resolution":"1K"}"#
+            })
+            #expect(received.allSatisfy { $0.headers["Authorization"] == "Bearer \(testAPIKey)" && $0.headers["Content-Type"] == "application/json" })
+            #expect(received.allSatisfy { $0.headers["Content-Length"] == String($0.body.count) })
+        }
+    }
+
     @Test func fetch_ReadsTheJob() async throws {
         let completed = try Fixture.krea("job_completed")
         try await withUpstream({ router in
