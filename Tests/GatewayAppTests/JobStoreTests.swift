@@ -57,6 +57,24 @@ struct JobStoreTests {
         #expect(store.waiterCount == 0)
     }
 
+    /// Many clients waiting on one job with the same time run out together, and all get the job;
+    /// a wait far longer than any clock can count still ends with its job.
+    @Test func manyWaitsOnOneJobRunOutTogether() async throws {
+        let store = JobStore()
+        let job = Self.job(7)
+        store.insert(job)
+        let answers = await withTaskGroup(of: Job?.self) { group -> [Job?] in
+            for _ in 0..<2_000 { group.addTask { await store.waitUntilTerminal(id: job.id, timeout: .milliseconds(50)) } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 2_000 && answers.allSatisfy { $0?.status == .queued })
+        #expect(store.waiterCount == 0)
+        async let endless = store.waitUntilTerminal(id: job.id, timeout: .seconds(1_000_000_000_000))
+        while store.waiterCount < 1 { try await Task.sleep(for: .milliseconds(2)) }
+        Self.completed(store, job)
+        #expect(await endless?.status == .completed)
+    }
+
     /// Deadlines of waits that ended with their job are dropped once they outnumber live waits, so a
     /// busy `Prefer: wait` door does not hold one entry per request for the whole wait time.
     @Test func staleDeadlinesAreDroppedWhenTheyOutnumberLiveWaits() async throws {

@@ -44,6 +44,16 @@ struct PollScheduleTests {
         #expect(WakeUp.roundedUp(due - .milliseconds(49), stepNanoseconds: 50_000_000) == due)
     }
 
+    /// Configuration allows waits and intervals up to 10^12 s: far instants round to the horizon
+    /// instead of overflowing a nanosecond count.
+    @Test func farInstantsAndLongIntervalsDoNotOverflow() {
+        let far = WakeUp.roundedUp(.now + .seconds(1_000_000_000_000), stepNanoseconds: 10_000_000)
+        #expect(far > .now + .seconds(WakeUp.horizonSeconds - 86_400))
+        #expect(WakeUp.roundedUp(.now + .seconds(10_000_000_000), stepNanoseconds: 50_000_000) == far)
+        #expect(PollSchedule.stepNanoseconds(for: .seconds(1_000_000_000_000)) == 50_000_000)
+        #expect(PollSchedule.stepNanoseconds(for: .milliseconds(999)) == 50_000_000)
+    }
+
     /// A tenth of the interval, between 1 ms and 50 ms: a 1 ms interval is not stretched to 50 ms.
     @Test func stepIsATenthOfTheIntervalBetween1And50Milliseconds() {
         #expect(PollSchedule.stepNanoseconds(for: .zero) == 1_000_000)
@@ -78,6 +88,16 @@ struct WakeUpTests {
         while fires.wakeUp.withLock({ $0.isArmed }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         #expect(fires.log.withLock { $0 } == [1, 1, 1])
         #expect(fires.wakeUp.withLock { $0.at == nil && !$0.isArmed })
+    }
+
+    /// A cancelled task's generation is retired: one already past its sleep does nothing.
+    @Test func cancellingRetiresTheGeneration() {
+        var wakeUp = WakeUp()
+        wakeUp.arm(at: .now + .seconds(3_600)) { _ in nil }
+        #expect(wakeUp.isCurrent(1) && wakeUp.isArmed)
+        wakeUp.cancel()
+        #expect(!wakeUp.isCurrent(1) && !wakeUp.isArmed && wakeUp.at == nil)
+        #expect(wakeUp.needsArming(for: .now + .seconds(7_200)))
     }
 
     /// An earlier deadline replaces the sleeping task; the replaced one never fires.

@@ -68,13 +68,17 @@ public final class JobStore: Sendable {
             return waiting
         }
 
-        /// One waiter, removed (nil when its job already ended or it was resumed).
-        mutating func removeWaiter(of id: String, token: UInt64) -> Waiter? {
-            guard let index = waiters[id]?.firstIndex(where: { $0.token == token }) else { return nil }
-            let waiter = waiters[id]!.remove(at: index)
-            if waiters[id]?.isEmpty == true { waiters[id] = nil }
-            waiterCount -= 1
-            return waiter
+        /// The job's waiters with these tokens, removed (none for tokens already resumed).
+        mutating func removeWaiters(of id: String, tokens: Set<UInt64>) -> [Waiter] {
+            guard let all = waiters.removeValue(forKey: id) else { return [] }
+            var removed: [Waiter] = []
+            var kept: [Waiter] = []
+            for waiter in all {
+                if tokens.contains(waiter.token) { removed.append(waiter) } else { kept.append(waiter) }
+            }
+            if !kept.isEmpty { waiters[id] = kept }
+            waiterCount -= removed.count
+            return removed
         }
 
         /// The job (re)joins the end of the finished order.
@@ -220,11 +224,14 @@ public final class JobStore: Sendable {
         let (expired, next) = state.withLock { state -> ([(Waiter, Job?)], ContinuousClock.Instant?) in
             guard state.deadlineWakeUp.isCurrent(generation) else { return ([], nil) }
             let now = ContinuousClock.now
+            // Grouped by job: many clients waiting on one job leave its list in one pass each
+            // time, not one search and shift per client.
+            var due: [String: Set<UInt64>] = [:]
+            while let deadline = state.deadlines.popDue(now: now) { due[deadline.jobID, default: []].insert(deadline.token) }
             var expired: [(Waiter, Job?)] = []
-            while let deadline = state.deadlines.popDue(now: now) {
-                if let waiter = state.removeWaiter(of: deadline.jobID, token: deadline.token) {
-                    expired.append((waiter, state.jobs[deadline.jobID]))
-                }
+            for (jobID, tokens) in due {
+                let job = state.jobs[jobID]
+                for waiter in state.removeWaiters(of: jobID, tokens: tokens) { expired.append((waiter, job)) }
             }
             return (expired, state.deadlineWakeUp.next(state.deadlines.earliest))
         }

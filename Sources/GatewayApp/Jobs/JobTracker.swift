@@ -249,8 +249,8 @@ struct PollSchedule {
 
     mutating func insert(_ entry: Entry) { entries.insert(deadline: entry.due, entry) }
 
-    /// Drops every entry and stops the sleeping task (its generation stays, so it cannot be
-    /// mistaken for a later one).
+    /// Drops every entry and stops the sleeping task (whose generation is retired, so it cannot
+    /// be mistaken for a later one).
     mutating func removeAll() {
         entries = DeadlineHeap()
         wakeUp.cancel()
@@ -264,6 +264,8 @@ struct PollSchedule {
     /// The rounding step, in nanoseconds, for jobs polled every `interval`.
     static func stepNanoseconds(for interval: Duration) -> Int64 {
         let (seconds, attoseconds) = interval.components
+        // From half a second up the step is the largest (and whole seconds could overflow below).
+        guard seconds < 1 else { return maxStepNanoseconds }
         let tenth = (seconds * 1_000_000_000 + attoseconds / 1_000_000_000) / 10
         return min(max(tenth, minStepNanoseconds), maxStepNanoseconds)
     }

@@ -46,20 +46,28 @@ struct WakeUp {
         return due
     }
 
-    /// Stops the sleeping task.
+    /// Stops the sleeping task. Its generation is retired too: a task already past its sleep
+    /// and waiting for the owner's lock finds it is no longer current and does nothing.
     mutating func cancel() {
         task?.cancel()
         task = nil
         at = nil
+        generation &+= 1
     }
 
     private static let origin = ContinuousClock.now
+    /// About 100 years: the latest deadline kept exactly.
+    static let horizonSeconds: Int64 = 100 * 366 * 86_400
 
     /// `instant` rounded up to a multiple of `stepNanoseconds` (counted from a fixed origin), so
     /// the deadlines of one step share one wake-up. In whole nanoseconds: a division of durations
     /// as Double could push an exact multiple of the step over it.
+    ///
+    /// Instants more than ``horizon`` past the origin are rounded to it instead: configuration
+    /// allows waits and intervals far longer than an `Int64` count of nanoseconds can hold.
     static func roundedUp(_ instant: ContinuousClock.Instant, stepNanoseconds: Int64) -> ContinuousClock.Instant {
         let offset = (instant - origin).components
+        guard offset.seconds < horizonSeconds else { return origin + .seconds(horizonSeconds) }
         let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
         let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
         return origin + .nanoseconds(steps * stepNanoseconds)

@@ -34,8 +34,8 @@ public struct DeadlineHeap<Deadline: Comparable, Payload> {
     }
 
     /// Removes every entry whose payload matches, keeping the order of the rest (O(n)).
-    public mutating func removeAll(where shouldRemove: (Payload) throws -> Bool) rethrows {
-        try entries.removeAll { try shouldRemove($0.payload) }
+    public mutating func removeAll(where shouldRemove: (Payload) -> Bool) {
+        entries.removeAll { shouldRemove($0.payload) }
         var index = entries.count / 2
         while index > 0 {
             index -= 1
