@@ -34,32 +34,35 @@ final class GatewayMetrics: Sendable {
 
     /// The handles of each (route, method, status), found with one hash of a small key per
     /// request (this runs on every request, `/healthz` included).
-    private let requestHandles = Mutex<[RequestKey: (count: CoreMetrics.Counter, time: CoreMetrics.Timer)]>([:])
+    private let requestHandles = Mutex<[RequestKey: CountAndTime]>([:])
+
+    /// A counter and a histogram recorded together.
+    private typealias CountAndTime = (count: CoreMetrics.Counter, time: CoreMetrics.Timer)
 
     /// One answered request: by route pattern (never the raw path), method and status.
     func request(route: String, method: String, status: Int, duration: Duration) {
-        let key = RequestKey(route: route, method: method, status: status)
-        let handles = requestHandles.withLock { $0[key] } ?? {
-            let made = (
-                counter("gateway_http_requests_total", [("route", route), ("method", method), ("status", String(status))]),
-                timer("gateway_http_request_duration_seconds", [("route", route), ("method", method)]))
-            requestHandles.withLock { $0[key] = made }
-            return made
-        }()
+        let handles = Self.found(in: requestHandles, RequestKey(route: route, method: method, status: status)) {
+            (counter("gateway_http_requests_total", [("route", route), ("method", method), ("status", String(status))]),
+             timer("gateway_http_request_duration_seconds", [("route", route), ("method", method)]))
+        }
         handles.count.increment()
         handles.time.recordNanoseconds(duration.nanoseconds)
     }
 
+    /// The handles under `key`, made (outside the lock) and kept the first time.
+    private static func found<Key: Hashable & Sendable>(in cache: borrowing Mutex<[Key: CountAndTime]>, _ key: Key, make: () -> CountAndTime) -> CountAndTime {
+        if let found = cache.withLock({ $0[key] }) { return found }
+        let made = make()
+        cache.withLock { $0[key] = made }
+        return made
+    }
+
     /// One call to a provider: `outcome` is `ok` or the failure kind.
     func upstreamCall(provider: String, operation: String, outcome: String, duration: Duration) {
-        let key = UpstreamKey(provider: provider, operation: operation, outcome: outcome)
-        let handles = upstreamHandles.withLock { $0[key] } ?? {
-            let made = (
-                counter("gateway_upstream_requests_total", [("provider", provider), ("operation", operation), ("outcome", outcome)]),
-                timer("gateway_upstream_request_duration_seconds", [("provider", provider), ("operation", operation)]))
-            upstreamHandles.withLock { $0[key] = made }
-            return made
-        }()
+        let handles = Self.found(in: upstreamHandles, UpstreamKey(provider: provider, operation: operation, outcome: outcome)) {
+            (counter("gateway_upstream_requests_total", [("provider", provider), ("operation", operation), ("outcome", outcome)]),
+             timer("gateway_upstream_request_duration_seconds", [("provider", provider), ("operation", operation)]))
+        }
         handles.count.increment()
         handles.time.recordNanoseconds(duration.nanoseconds)
     }
@@ -72,7 +75,7 @@ final class GatewayMetrics: Sendable {
 
     /// The handles of each (provider, operation, outcome), found like ``requestHandles`` (every
     /// submission makes at least two provider calls).
-    private let upstreamHandles = Mutex<[UpstreamKey: (count: CoreMetrics.Counter, time: CoreMetrics.Timer)]>([:])
+    private let upstreamHandles = Mutex<[UpstreamKey: CountAndTime]>([:])
 
     /// One webhook attempt: `delivered`, `retrying` (will be tried again) or `failed` (given up).
     func webhookAttempt(outcome: String) {
