@@ -50,10 +50,8 @@ struct SimulatorMarkers: Sendable, Equatable {
 
     /// Reads every `[sim:…]` marker in the prompt.
     init(prompt: String) {
-        // Most prompts carry no marker: skip the search (Foundation's `range(of:)`) for them.
-        guard prompt.utf8.contains(UInt8(ascii: "[")) else { return }
         var rest = prompt[...]
-        while let open = rest.range(of: "[sim:") {
+        while let open = Self.nextMarker(in: rest) {
             rest = rest[open.upperBound...]
             guard let close = rest.firstIndex(of: "]") else { break }
             for token in rest[..<close].split(separator: ",") {
@@ -61,6 +59,20 @@ struct SimulatorMarkers: Sendable, Equatable {
             }
             rest = rest[rest.index(after: close)...]
         }
+    }
+
+    private static let opening = Array("[sim:".utf8)
+
+    /// The next `[sim:` in `text`, found over its UTF-8 bytes (Foundation's `range(of:)` bridged
+    /// every prompt through `NSString`; the standard library's `firstRange(of:)` compares
+    /// characters — both took microseconds per prompt, this a tenth of one).
+    static func nextMarker(in text: Substring) -> Range<String.Index>? {
+        var from = text.startIndex
+        while let bracket = text.utf8[from...].firstIndex(of: UInt8(ascii: "[")) {
+            if text.utf8[bracket...].starts(with: opening) { return bracket..<text.utf8.index(bracket, offsetBy: opening.count) }
+            from = text.utf8.index(after: bracket)
+        }
+        return nil
     }
 
     private mutating func apply(_ token: String) {

@@ -17,6 +17,12 @@ struct SimulatorMarkersTests {
         #expect(joined.outcome == .policy && joined.integerCodes && joined.allStatuses)
     }
 
+    @Test func markers_FoundAfterOtherBracketsAndNonASCII() {
+        #expect(SimulatorMarkers(prompt: "ünï [x] [[sim:fail] 🦊").outcome == .failed)
+        #expect(SimulatorMarkers(prompt: "[sim") == SimulatorMarkers())
+        #expect(SimulatorMarkers.nextMarker(in: "ab[sim:x]"[...]).map { "ab[sim:x]"[$0.upperBound...] } == "x]")
+    }
+
     @Test func markers_ValuesAreParsed() {
         #expect(SimulatorMarkers(prompt: "[sim:http=429]").submission == .httpStatus(429))
         #expect(SimulatorMarkers(prompt: "[sim:delay=300]").delay == .milliseconds(300))
