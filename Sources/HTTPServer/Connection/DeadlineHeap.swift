@@ -1,5 +1,6 @@
 /// A binary min-heap of payloads by deadline, ties in insertion order: the event loops' timers,
-/// and any other "wake me at" list (the gateway's first-poll schedule).
+/// and any other "wake me at" list (the gateway's first-poll schedule and `Prefer: wait`
+/// deadlines).
 public struct DeadlineHeap<Deadline: Comparable, Payload> {
     private var entries: [(deadline: Deadline, sequence: UInt64, payload: Payload)] = []
     private var sequence: UInt64 = 0
