@@ -67,14 +67,23 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         index += 1
         var members: [(key: String, value: JSONValue)] = []
-        var seen = Set<String>()
+        // Duplicate names: a linear look at the few members most objects have, a set past that.
+        var seen: Set<String>?
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        members.reserveCapacity(8)
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let key = try parseString()
-            guard seen.insert(key).inserted else { throw failure("duplicate member \(JSONText.quoted(key))") }
+            let duplicate: Bool
+            if members.count < Self.linearDuplicateCheckLimit {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                if seen == nil { seen = Set(members.map(\.key)) }
+                duplicate = !seen!.insert(key).inserted
+            }
+            guard !duplicate else { throw failure("duplicate member \(JSONText.quoted(key))") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             index += 1
@@ -130,8 +139,31 @@ public struct JSONParser {
         return String(decoding: bytes[start..<index], as: UTF8.self)
     }
 
+    /// Objects with up to this many members are checked for duplicate names by a linear search.
+    static let linearDuplicateCheckLimit = 16
+
     private mutating func parseString() throws(Failure) -> String {
         index += 1
+        // Most strings have no escape: find the closing quote, then validate and copy once.
+        let start = index
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                guard let text = bytes.withUnsafeBufferPointer({ String(validating: UnsafeBufferPointer(rebasing: $0[start..<index]), as: UTF8.self) }) else {
+                    return try parseEscapedString(from: start)  // reports where the UTF-8 goes wrong
+                }
+                index += 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            index += 1
+        }
+        return try parseEscapedString(from: start)
+    }
+
+    /// The general case of ``parseString()``: escapes, and the exact place of any error.
+    private mutating func parseEscapedString(from start: Int) throws(Failure) -> String {
+        index = start
         var out: [UInt8] = []
         while true {
             guard index < bytes.count else { throw failure("unterminated string") }
