@@ -174,6 +174,39 @@ struct HTTPServerTests {
         }
     }
 
+    /// `afterResponse` runs once per answer, after its bytes went out — for a handler that answers
+    /// inline and for one that suspends — and still runs when the client left before the answer.
+    @Test(arguments: ["/inline", "/suspending"])
+    func server_AfterResponseRunsOnceTheAnswerIsSent(path: String) async throws {
+        let hooks = AfterResponseHooks()
+        let test = try TestServer.start(routes: hooks.routes)
+        defer { Task { await test.server.shutdown() } }
+        let status = try await blocking {
+            let client = try RawClient(port: test.port)
+            try client.send("GET \(path) HTTP/1.1\r\nHost: t\r\n\r\n")
+            // The hook blocks until this read is done: had it run before the send, the read would
+            // time out first.
+            let response = try client.readResponse()
+            hooks.clientHasTheAnswer.signal()
+            return response.status
+        }
+        #expect(status == 200)
+        #expect(await hooks.waitForRuns(1))
+        #expect(hooks.runs == [true])
+    }
+
+    @Test func server_AfterResponseRunsWhenTheClientLeftFirst() async throws {
+        let hooks = AfterResponseHooks()
+        let test = try TestServer.start(routes: hooks.routes)
+        defer { Task { await test.server.shutdown() } }
+        try await blocking {
+            let client = try RawClient(port: test.port)
+            try client.send("GET /slow-then-hook HTTP/1.1\r\nHost: t\r\n\r\n")
+        }  // closed here, before the handler answers
+        #expect(await hooks.waitForRuns(1))
+        #expect(hooks.runs.count == 1)
+    }
+
     @Test func server_ShutdownDrainsAnInFlightSlowHandler() async throws {
         let running = RunningHandlers()
         let test = try TestServer.start(configure: { $0.shutdownGrace = .seconds(5) }, routes: running.routes)
@@ -326,5 +359,47 @@ struct HTTPServerTests {
         #expect(address.description.hasPrefix("[::1]:"))
         #expect(address.port > 0)
         await server.shutdown()
+    }
+}
+
+/// Routes whose answers carry an `afterResponse` hook, and what the hooks saw.
+final class AfterResponseHooks: Sendable {
+    /// Signalled by the test once its client has read the answer.
+    let clientHasTheAnswer = DispatchSemaphore(value: 0)
+    private let recorded = Mutex<[Bool]>([])
+
+    /// Per hook run: whether the client had the answer before the hook stopped waiting for it.
+    var runs: [Bool] { recorded.withLock { $0 } }
+
+    func routes(_ router: inout Router) {
+        router.add("GET", "/inline") { [self] _ in waitingAnswer() }
+        router.add("GET", "/suspending") { [self] _ in
+            try? await Task.sleep(for: .milliseconds(10))
+            return waitingAnswer()
+        }
+        router.add("GET", "/slow-then-hook") { [self] _ in
+            try? await Task.sleep(for: .milliseconds(200))
+            var response = HTTPResponse(status: 200, body: "late")
+            response.afterResponse = { [self] in recorded.withLock { $0.append(false) } }
+            return response
+        }
+    }
+
+    private func waitingAnswer() -> HTTPResponse {
+        var response = HTTPResponse(status: 200, body: "ok")
+        response.afterResponse = { [self] in
+            let delivered = clientHasTheAnswer.wait(timeout: .now() + 5) == .success
+            recorded.withLock { $0.append(delivered) }
+        }
+        return response
+    }
+
+    /// Waits up to 5 s for `count` hook runs.
+    func waitForRuns(_ count: Int) async -> Bool {
+        for _ in 0..<500 {
+            if runs.count >= count { return true }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return false
     }
 }

@@ -33,11 +33,17 @@ struct Observability: Sendable {
             var response = await RequestLog.$current.withValue(log) { await routes(request) }
             let elapsed = ContinuousClock.now - start
             response.headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
-            let route = response.route ?? "unmatched"
-            metrics.request(route: route, method: request.method, status: response.status, duration: elapsed)
-            if logger.logLevel <= .info {
+            let route = response.route ?? "unmatched", method = request.method, status = response.status
+            // Counted before the answer leaves, so a scrape that follows it sees it.
+            metrics.request(route: route, method: method, status: status, duration: elapsed)
+            guard logger.logLevel <= .info else { return response }
+            // The access log line is written once the answer is on its way: formatting it and a
+            // slow log sink (a full stderr pipe) do not hold up the client.
+            let earlier = response.afterResponse
+            response.afterResponse = {
+                earlier?()
                 var metadata: Logger.Metadata = [
-                    "request_id": "\(requestID)", "method": "\(request.method)", "route": "\(route)", "status": "\(response.status)",
+                    "request_id": "\(requestID)", "method": "\(method)", "route": "\(route)", "status": "\(status)",
                     "latency_ms": "\(Self.milliseconds(elapsed))",
                 ]
                 if let key = log.keyID { metadata["key_id"] = "\(key)" }

@@ -168,21 +168,22 @@ final class Connection: EventLoopHandler, Sendable {
     ///
     /// A handler that answers without suspending does so while `startPendingHandler` is still
     /// starting it (`startingHandler`): its answer is left in `inlineResponse` for that loop to
-    /// take. Otherwise the answer goes to the machine and out to the socket, and the next
-    /// pipelined request, if any, is started.
+    /// take. Otherwise the answer goes to the machine and out to the socket, then its
+    /// `afterResponse` runs, and the next pipelined request, if any, is started.
     private func handlerFinished(_ response: HTTPResponse) {
-        let next = state.withLock { state -> Bool in
+        let (answered, next) = state.withLock { state -> (Bool, Bool) in
             if state.startingHandler {
                 state.inlineResponse = response
-                return false
+                return (false, false)
             }
             state.handlerTask = nil
-            guard !state.closed else { return false }
+            guard !state.closed else { return (true, false) }
             let now = MonotonicClock.now
             perform(state.machine.handlerFinished(response, now: now), &state, now: now)
             rearmTimer(&state)
-            return state.pendingRequest != nil
+            return (true, state.pendingRequest != nil)
         }
+        if answered { response.afterResponse?() }
         guard next else { return }
         if loop.inLoop { startPendingHandler() } else { loop.execute { [self] in startPendingHandler() } }
     }
@@ -204,17 +205,19 @@ final class Connection: EventLoopHandler, Sendable {
                 let response = await handler(request)
                 handlerFinished(response)
             }
-            state.withLock { state in
+            let answered = state.withLock { state -> HTTPResponse? in
                 state.startingHandler = false
                 guard let response = state.inlineResponse.take() else {
                     if state.closed { task.cancel() } else { state.handlerTask = task }
-                    return
+                    return nil
                 }
-                guard !state.closed else { return }
+                guard !state.closed else { return response }
                 let now = MonotonicClock.now
                 perform(state.machine.handlerFinished(response, now: now), &state, now: now)
                 rearmTimer(&state)
+                return response
             }
+            answered?.afterResponse?()
         }
     }
 

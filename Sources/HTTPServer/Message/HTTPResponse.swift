@@ -10,6 +10,10 @@ public struct HTTPResponse: Sendable {
     /// The route pattern that produced this answer (`/v1/generations/{id}`), set by `Router`;
     /// `nil` for 404/405 and errors of the server itself. Never sent.
     public var route: String?
+    /// Work the client need not wait for (an access log line, metrics): run once, on the
+    /// connection's thread, right after the answer was handed to the socket — or dropped, when
+    /// the connection closed first. Never sent.
+    public var afterResponse: (@Sendable () -> Void)?
 
     /// Creates a response.
     public init(status: Int, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
