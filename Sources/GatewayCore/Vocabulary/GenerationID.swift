@@ -7,7 +7,7 @@ public enum GenerationID {
 
     /// A new id for the given time.
     public static func make(at time: Timestamp = .now()) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedSystemRandom()
         let random = (high: UInt16.random(in: .min ... .max, using: &generator), low: generator.next() as UInt64)
         return "gen_" + encode(milliseconds: UInt64(max(time.unixMilliseconds, 0)), randomHigh: random.high, randomLow: random.low)
     }
