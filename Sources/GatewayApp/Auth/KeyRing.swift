@@ -123,6 +123,11 @@ public final class KeyRing: Sendable {
     /// usable about any stored key.
     public func authenticate(authorization: String?) -> AuthenticatedKey? {
         guard let token = Self.bearerToken(authorization) else { return nil }
+        return authenticate(token: token)
+    }
+
+    /// The key for a bearer token already taken out of its header (see ``authenticate(authorization:)``).
+    public func authenticate(token: String) -> AuthenticatedKey? {
         let hex = Self.sha256Hex(token)
         return state.withLock { state in
             guard let id = state.idByHash[hex], let record = state.keys[id], record.revokedAt == nil else { return nil }
@@ -180,15 +185,17 @@ public final class KeyRing: Sendable {
 
     /// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1).
     static func bearerToken(_ authorization: String?) -> String? {
-        guard let authorization, authorization.utf8.count > 7 else { return nil }
-        guard authorization.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = authorization.dropFirst(7).drop { $0 == " " }
-        return token.isEmpty ? nil : String(token)
+        guard let utf8 = authorization?.utf8, utf8.count > 7 else { return nil }
+        // Compared byte by byte, ASCII letters folded to lower case: no Character breaking.
+        guard zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | ($0 &- 0x41 < 26 ? 0x20 : 0)) == $1 }) else { return nil }
+        let token = utf8.dropFirst(7).drop { $0 == 0x20 }
+        return token.isEmpty ? nil : String(Substring(token))
     }
 
     /// Lowercase hex SHA-256 of a token's UTF-8.
     static func sha256Hex(_ token: String) -> String {
-        Hex.encode(SHA256.hash(data: Array(token.utf8)))
+        var token = token
+        return token.withUTF8 { Hex.encode(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
     }
 }
 
@@ -198,6 +205,7 @@ enum Hex {
 
     static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])

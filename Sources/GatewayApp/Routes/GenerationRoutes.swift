@@ -36,12 +36,12 @@ struct GenerationRoutes: Sendable {
     // MARK: Authentication
 
     func caller(_ request: HTTPRequest) -> Caller? {
-        let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) {
+        guard let token = KeyRing.bearerToken(request.headers["authorization"]) else { return nil }
+        if ConstantTime.equals(token, masterKey) {
             RequestLog.current?.keyID = "admin"
             return .master
         }
-        let key = keys.authenticate(authorization: authorization)
+        let key = keys.authenticate(token: token)
         if let key { RequestLog.current?.keyID = key.id }
         return key.map(Caller.key)
     }
