@@ -53,6 +53,10 @@ import Testing
         }
         #expect(HTTPTransport.percentEncoded("a b/ü") == "a%20b%2F%C3%BC")
         #expect(HTTPTransport.pathSegments(forModel: "krea-2/medium") == "krea-2/medium")
+        // Names that need encoding or have empty segments take the general path.
+        #expect(HTTPTransport.pathSegments(forModel: "/krea 2//médium/") == "krea%202/m%C3%A9dium")
+        #expect(HTTPTransport.pathSegments(forModel: "a//b") == "a/b")
+        #expect(HTTPTransport.pathSegments(forModel: "a?b/c#d") == "a%3Fb/c%23d")
     }
 
     @Test func describe_Durations() {
