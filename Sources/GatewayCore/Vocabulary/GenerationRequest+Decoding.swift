@@ -29,8 +29,7 @@ extension GenerationRequest {
             throw APIError.parameter(.unknown, member.key, "unknown parameter \(member.key)")
         }
         // A JSON null is the same as leaving an optional field out.
-        let fields = Dictionary(uniqueKeysWithValues: members.filter { $0.value != .null }.map { ($0.key, $0.value) })
-        var reader = FieldReader(fields: fields)
+        let reader = FieldReader(members: members.filter { $0.value != .null })
 
         let model = try reader.requiredString("model")
         let prompt = try reader.requiredString("prompt")
@@ -38,7 +37,8 @@ extension GenerationRequest {
         guard prompt.contains(where: { !$0.isWhitespace }) else {
             throw APIError.parameter(.invalid, "prompt", "prompt must not be empty or blank")
         }
-        guard prompt.count <= maxPromptCharacters else {
+        // Characters never outnumber UTF-8 bytes: most prompts need no count.
+        guard prompt.utf8.count <= maxPromptCharacters || prompt.count <= maxPromptCharacters else {
             throw APIError.parameter(.invalid, "prompt", "prompt is longer than \(maxPromptCharacters) characters")
         }
         var request = GenerationRequest(model: model, prompt: prompt)
@@ -71,7 +71,7 @@ extension GenerationRequest {
             }
             request.webhookURL = url
         }
-        if let metadata = fields["metadata"] {
+        if let metadata = reader["metadata"] {
             guard case .object(let entries) = metadata else {
                 throw APIError.parameter(.invalid, "metadata", "metadata must be an object, not \(metadata.typeName)")
             }
@@ -89,16 +89,21 @@ extension GenerationRequest {
 
 /// Typed access to the top-level fields with the API's error codes.
 struct FieldReader {
-    let fields: [String: JSONValue]
+    /// The members of the object, without nulls. Only known names got here and the parser
+    /// refuses duplicates, so there are at most ``GenerationRequest/knownFields``-many: a look
+    /// along them costs less than building a dictionary.
+    let members: [(key: String, value: JSONValue)]
+
+    subscript(name: String) -> JSONValue? { members.first { $0.key == name }?.value }
 
     func requiredString(_ name: String) throws(APIError) -> String {
-        guard let value = fields[name] else { throw APIError.parameter(.missing, name, "\(name) is required") }
+        guard let value = self[name] else { throw APIError.parameter(.missing, name, "\(name) is required") }
         guard let text = value.stringValue else { throw APIError.parameter(.invalid, name, "\(name) must be a string, not \(value.typeName)") }
         return text
     }
 
     func optionalString(_ name: String) throws(APIError) -> String? {
-        guard let value = fields[name] else { return nil }
+        guard let value = self[name] else { return nil }
         guard let text = value.stringValue else { throw APIError.parameter(.invalid, name, "\(name) must be a string, not \(value.typeName)") }
         return text
     }
@@ -113,7 +118,7 @@ struct FieldReader {
     }
 
     func integer(_ name: String, in range: ClosedRange<Int>) throws(APIError) -> Int? {
-        guard let value = fields[name] else { return nil }
+        guard let value = self[name] else { return nil }
         guard let number = value.integerValue else {
             throw APIError.parameter(.invalid, name, "\(name) must be an integer")
         }
@@ -124,7 +129,7 @@ struct FieldReader {
     }
 
     func boolean(_ name: String) throws(APIError) -> Bool? {
-        guard let value = fields[name] else { return nil }
+        guard let value = self[name] else { return nil }
         guard let flag = value.boolValue else { throw APIError.parameter(.invalid, name, "\(name) must be a boolean, not \(value.typeName)") }
         return flag
     }
@@ -138,7 +143,7 @@ struct FieldReader {
     }
 
     func list<T>(_ name: String, max: Int?, item decode: (JSONValue, FieldReader) throws(APIError) -> T) throws(APIError) -> [T]? {
-        guard let value = fields[name] else { return nil }
+        guard let value = self[name] else { return nil }
         guard case .array(let items) = value else { throw APIError.parameter(.invalid, name, "\(name) must be an array, not \(value.typeName)") }
         if let max, items.count > max { throw APIError.parameter(.invalid, name, "\(name) accepts at most \(max) item\(max == 1 ? "" : "s")") }
         var result: [T] = []

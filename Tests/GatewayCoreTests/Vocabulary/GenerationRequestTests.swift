@@ -85,6 +85,10 @@ struct GenerationRequestTests {
         let atLimit = String(repeating: "a", count: 10_000)
         #expect(failure(#"{"model":"m","prompt":"\#(atLimit)"}"#) == nil)
         #expect(failure(#"{"model":"m","prompt":"\#(atLimit)a"}"#)?.param == "prompt")
+        // The limit counts characters, not bytes: 10,000 two-byte or multi-scalar characters pass.
+        #expect(failure(#"{"model":"m","prompt":"\#(String(repeating: "é", count: 10_000))"}"#) == nil)
+        #expect(failure(#"{"model":"m","prompt":"\#(String(repeating: "🇫🇷", count: 10_000))"}"#) == nil)
+        #expect(failure(#"{"model":"m","prompt":"\#(String(repeating: "é", count: 10_001))"}"#)?.param == "prompt")
         let sixteen = (0..<16).map { #""k\#($0)":1"# }.joined(separator: ",")
         #expect(failure(#"{"model":"m","prompt":"p","metadata":{\#(sixteen)}}"#) == nil)
         #expect(failure(#"{"model":"m","prompt":"p","metadata":{\#(sixteen),"k16":1}}"#)?.param == "metadata")
