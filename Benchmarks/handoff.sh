@@ -3,8 +3,8 @@
 # gateway's loops and AsyncHTTPClient's loop do. Two threads pass a token through eventfds
 # (Benchmarks/lib/handoff.c), free to run on any CPU, then both pinned to CPU 0 (taskset). Every
 # submission through the gateway crosses threads four times more than one straight to the provider
-# (gateway loop → provider-client loop → provider → provider-client loop → gateway loop), so this
-# figure bounds what the c = 1 latency target can be on a host (Benchmarks/submission.sh).
+# (gateway loop → provider-client loop → provider → provider-client loop → gateway loop): part of
+# what the gateway adds at c = 1 on a given host (Benchmarks/submission.sh).
 #
 #   Benchmarks/handoff.sh
 #
