@@ -254,9 +254,11 @@ struct HTTPTransport: Sendable {
     /// An upstream model name (`krea-2/medium`) as path segments, each percent-encoded.
     static func pathSegments(forModel model: String) -> String {
         // The usual name (`krea-2/medium`: unreserved bytes, no empty segment) is its own encoding.
-        let utf8 = model.utf8
-        if utf8.first != UInt8(ascii: "/"), utf8.last != UInt8(ascii: "/"), !model.contains("//"),
-           utf8.allSatisfy({ isUnreserved($0) || $0 == UInt8(ascii: "/") }) {
+        var previous = UInt8(ascii: "/")  // a leading slash is an empty first segment
+        if model.utf8.allSatisfy({ byte in
+            defer { previous = byte }
+            return byte == UInt8(ascii: "/") ? previous != byte : isUnreserved(byte)
+        }), previous != UInt8(ascii: "/") {
             return model
         }
         return model.split(separator: "/", omittingEmptySubsequences: true).map { percentEncoded(String($0)) }.joined(separator: "/")

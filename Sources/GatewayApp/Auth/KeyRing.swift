@@ -1,5 +1,6 @@
 import Crypto
 import GatewayCore
+import HTTPServer
 import Synchronization
 
 /// A gateway key as the request path sees it after authentication.
@@ -186,8 +187,8 @@ public final class KeyRing: Sendable {
     /// The token of `Bearer <token>` (scheme case-insensitive, RFC 9110 §11.1).
     static func bearerToken(_ authorization: String?) -> String? {
         guard let utf8 = authorization?.utf8, utf8.count > 7 else { return nil }
-        // Compared byte by byte, ASCII letters folded to lower case: no Character breaking.
-        guard zip(utf8.prefix(7), "bearer ".utf8).allSatisfy({ ($0 | ($0 &- 0x41 < 26 ? 0x20 : 0)) == $1 }) else { return nil }
+        // Compared on bytes, ASCII case folded: no Character breaking.
+        guard HTTPHeaders.namesEqual(utf8.prefix(7), "bearer ".utf8) else { return nil }
         let token = utf8.dropFirst(7).drop { $0 == 0x20 }
         return token.isEmpty ? nil : String(Substring(token))
     }

@@ -70,8 +70,11 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     /// ASCII case-insensitive comparison, enough for field names and tokens.
-    static func namesEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let a = lhs.utf8, b = rhs.utf8
+    static func namesEqual(_ lhs: String, _ rhs: String) -> Bool { namesEqual(lhs.utf8, rhs.utf8) }
+
+    /// ASCII case-insensitive comparison of UTF-8 bytes (field names, tokens such as an
+    /// authentication scheme).
+    public static func namesEqual(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var i = a.startIndex, j = b.startIndex
         while i < a.endIndex {
