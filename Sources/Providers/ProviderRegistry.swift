@@ -35,11 +35,15 @@ public enum ProviderRegistry {
     /// - `redirectConfiguration = .disallow`: provider APIs do not redirect; a 3xx is reported as
     ///   `invalidResponse` rather than a `POST` being replayed somewhere else.
     ///
+    /// - `tracing.tracer = nil`: the gateway bootstraps no tracer, and with the default (the global,
+    ///   a no-op one) AsyncHTTPClient still starts, annotates and ends a span on every call.
+    ///
     /// Everything else is AsyncHTTPClient's default (connect timeout 10 s, pooled keep-alive).
     public static var clientConfiguration: HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
+        configuration.tracing.tracer = nil
         // The default (8 keep-alive connections per host) queues concurrent submissions behind
         // each other: measured, 64 concurrent submissions shared 8 connections and the gateway
         // managed a fifth of the provider's rate. Providers take many concurrent requests.

@@ -59,6 +59,8 @@ public final class WebhookDeliverer: Sendable {
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.dnsOverride = dnsOverride
+        // No span per delivery: the gateway bootstraps no tracer (see ProviderRegistry).
+        configuration.tracing.tracer = nil
         return configuration
     }
 

@@ -24,4 +24,12 @@ import Testing
         #expect(providers["krea"]?.capabilities(for: "krea-2-turbo") == nil)
         try await client.shutdown()
     }
+
+    // Left at AsyncHTTPClient's default, the client starts, annotates and ends a span on every
+    // call with the global tracer, a no-op one since the gateway bootstraps none: work on the
+    // provider loop for nothing.
+    @Test func clientConfiguration_CarriesNoTracer() {
+        #expect(HTTPClient.Configuration().tracing.tracer != nil)
+        #expect(ProviderRegistry.clientConfiguration.tracing.tracer == nil)
+    }
 }
