@@ -133,14 +133,19 @@ extension Money: CustomStringConvertible {
         // The magnitude as UInt64 so that Int64.min does not trap.
         let magnitude = micros.magnitude
         let perDollar = UInt64(Money.microsPerDollar)
-        let whole = magnitude / perDollar
-        var fraction = String(magnitude % perDollar)
-        fraction = String(repeating: "0", count: Money.maximumFractionDigits - fraction.count) + fraction
-        while fraction.count > minimum, fraction.last == "0" {
-            fraction.removeLast()
+        let whole = String(magnitude / perDollar)
+        // Trailing zeros past `minimum` dropped by arithmetic: this runs for every answer that
+        // carries a price, and Character-by-Character trimming cost more than the rest.
+        var fraction = magnitude % perDollar
+        var digits = Money.maximumFractionDigits
+        while digits > minimum, fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
         }
         let sign = micros < 0 ? "-" : ""
-        return fraction.isEmpty ? "\(sign)\(whole)" : "\(sign)\(whole).\(fraction)"
+        guard digits > 0 else { return sign + whole }
+        let written = String(fraction)
+        return sign + whole + "." + String(repeating: "0", count: digits - written.utf8.count) + written
     }
 }
 

@@ -67,6 +67,27 @@ func money_DescriptionHasTwoToSixFractionDigits(micros: Int64, text: String) {
     #expect(Money(micros: 1_200_000).formatted(minimumFractionDigits: 0) == "1.2")
     #expect(Money(micros: 5).formatted(minimumFractionDigits: 9) == "0.000005")
     #expect(Money.zero.formatted(minimumFractionDigits: -3) == "0")
+    #expect(Money.zero.formatted(minimumFractionDigits: 2) == "0.00")
+    #expect(Money(micros: 100).formatted(minimumFractionDigits: 2) == "0.0001")
+    #expect(Money(micros: 10_000_000).formatted(minimumFractionDigits: 1) == "10.0")
+    #expect(Money(micros: 12_345_678).formatted(minimumFractionDigits: 6) == "12.345678")
+    #expect(Money(micros: -30_000).formatted(minimumFractionDigits: 3) == "-0.030")
+    #expect(Money(micros: -1).formatted(minimumFractionDigits: 0) == "-0.000001")
+    #expect(Money(micros: .min).formatted(minimumFractionDigits: 0) == "-9223372036854.775808")
+}
+
+// Fractional digits: at least the minimum, and no trailing zero beyond it.
+@Test func money_FormattedKeepsNoTrailingZeroPastTheMinimum() {
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<500 {
+        let micros = Int64.random(in: -10_000_000...10_000_000, using: &generator) * [1, 10, 1000, 1_000_000][Int.random(in: 0...3, using: &generator)]
+        for minimum in 0...6 {
+            let text = Money(micros: micros).formatted(minimumFractionDigits: minimum)
+            let fraction = text.split(separator: ".", omittingEmptySubsequences: false).dropFirst().first ?? ""
+            #expect(fraction.count >= minimum, "\(text)")
+            if fraction.count > minimum { #expect(fraction.last != "0", "\(text)") }
+        }
+    }
 }
 
 @Test func money_FormattingRoundTripsThroughParsing() throws {
