@@ -92,12 +92,26 @@ raise_nofile() {
 
 cpu_model() { grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'; }
 
+# How an idle CPU waits, when the kernel says: in a VM, waking a halted vCPU costs tens of µs unless
+# the guest polls a while before halting (cpuidle-haltpoll, `guest_halt_poll_ns`; the kernel's
+# default is 200000), and every c = 1 latency here crosses CPUs several times per request.
+idle_info_md() {
+    local dir=/sys/devices/system/cpu/cpuidle params=/sys/module/haltpoll/parameters line
+    [ -r "$dir/current_driver" ] || return 0
+    line="- CPU idle: driver \`$(cat "$dir/current_driver")\`, governor \`$(cat "$dir/current_governor_ro" 2>/dev/null || cat "$dir/current_governor" 2>/dev/null || echo '?')\`"
+    if [ -r "$params/guest_halt_poll_ns" ]; then
+        line="$line; guest halt polling: \`guest_halt_poll_ns\` = $(cat "$params/guest_halt_poll_ns")"
+    fi
+    echo "$line"
+}
+
 # Markdown bullet list describing the machine and tool versions.
 machine_info_md() {
     echo "- Date: $BENCH_STARTED_AT"
     echo "- Machine: \`nproc\` = $(nproc), CPU: $(cpu_model), memory: $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
     echo "- Load average (1/5/15 min) when the script started: $BENCH_LOADAVG"
     echo "- Kernel: $(uname -sr); $(grep -m1 PRETTY_NAME /etc/os-release 2>/dev/null | cut -d= -f2 | tr -d '"')"
+    idle_info_md
     echo "- Tools: $(swift --version 2>/dev/null | head -1 | sed 's/ (.*//'); $(nginx -v 2>&1 | sed 's/.*: //'); wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}'); Python $(python3 -c 'import platform; print(platform.python_version())')"
     local rev
     rev="$(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || true)"
