@@ -33,8 +33,7 @@ public enum ProviderRegistry {
     ///   once as `connectionFailed` (so an alias can fall back) instead of being retried with
     ///   backoff until the provider's `timeout_s` passes;
     /// - `redirectConfiguration = .disallow`: provider APIs do not redirect; a 3xx is reported as
-    ///   `invalidResponse` rather than a `POST` being replayed somewhere else.
-    ///
+    ///   `invalidResponse` rather than a `POST` being replayed somewhere else;
     /// - `tracing.tracer = nil`: the gateway bootstraps no tracer, and with the default (the global,
     ///   a no-op one) AsyncHTTPClient still starts, annotates and ends a span on every call.
     ///
