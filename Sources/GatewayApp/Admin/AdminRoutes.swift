@@ -58,12 +58,12 @@ struct AdminRoutes: Sendable {
 
     /// 401 without the master key; 403 `admin_only` for a client key (API.md §1).
     func authorize(_ request: HTTPRequest) -> APIError? {
-        let authorization = request.headers["authorization"]
-        if let token = KeyRing.bearerToken(authorization), ConstantTime.equals(token, masterKey) {
+        let token = KeyRing.bearerToken(request.headers["authorization"])
+        if let token, ConstantTime.equals(token, masterKey) {
             RequestLog.current?.keyID = "admin"
             return nil
         }
-        if let key = keys.authenticate(authorization: authorization) {
+        if let token, let key = keys.authenticate(token: token) {
             RequestLog.current?.keyID = key.id
             return APIError(status: 403, kind: .permission, code: "admin_only", message: "this route takes the master key")
         }

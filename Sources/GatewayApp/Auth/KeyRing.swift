@@ -119,15 +119,9 @@ public final class KeyRing: Sendable {
         }
     }
 
-    /// The key for an `Authorization` header value, or `nil` (→ 401 `invalid_api_key`): missing,
-    /// unknown or revoked. The lookup is by the token's SHA-256, so its timing reveals nothing
-    /// usable about any stored key.
-    public func authenticate(authorization: String?) -> AuthenticatedKey? {
-        guard let token = Self.bearerToken(authorization) else { return nil }
-        return authenticate(token: token)
-    }
-
-    /// The key for a bearer token already taken out of its header (see ``authenticate(authorization:)``).
+    /// The key for a bearer token (taken out of `Authorization` by ``bearerToken(_:)``), or `nil`
+    /// (→ 401 `invalid_api_key`): unknown or revoked. The lookup is by the token's SHA-256, so its
+    /// timing reveals nothing usable about any stored key.
     public func authenticate(token: String) -> AuthenticatedKey? {
         let hex = Self.sha256Hex(token)
         return state.withLock { state in
