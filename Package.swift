@@ -1,6 +1,11 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The HTTP core runs on epoll and eventfd: the gateway builds and runs on Linux only.
+#if !os(Linux)
+#error("krea-gateway runs on Linux only: its HTTP core uses epoll")
+#endif
+
 /// Every target: Swift 6 language mode (strict concurrency) and `any` spelled out for existentials.
 let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -9,7 +14,6 @@ let strictSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "krea-gateway",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "krea-gateway", targets: ["krea-gateway"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
@@ -28,7 +32,9 @@ let package = Package(
         // Our own HTTP/1.1 server: POSIX sockets and epoll (one thread per event loop), no
         // package dependency. CEpoll exposes the epoll/eventfd headers Glibc does not.
         .target(name: "CEpoll"),
-        .target(name: "HTTPServer", dependencies: ["CEpoll"], swiftSettings: strictSettings),
+        // A min-heap of deadlines: the HTTP loops' timers and the gateway's poll and wait schedules.
+        .target(name: "Deadlines", swiftSettings: strictSettings),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "Deadlines"], swiftSettings: strictSettings),
         // Vocabulary (Money, ids, requests, jobs, errors), configuration loading, billing.
         .target(
             name: "GatewayCore",
@@ -66,7 +72,7 @@ let package = Package(
         .target(
             name: "GatewayApp",
             dependencies: [
-                "HTTPServer", "GatewayCore", "Providers", "Webhooks", "Storage",
+                "HTTPServer", "GatewayCore", "Providers", "Webhooks", "Storage", "Deadlines",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -93,8 +99,11 @@ let package = Package(
         .executableTarget(
             name: "FuzzGenerationRequest", dependencies: ["GatewayCore", "FuzzSupport"], path: "Tests/Fuzz/GenerationRequest",
             swiftSettings: strictSettings),
+        // What several test targets share: a clock that moves only when a test says so.
+        .target(name: "GatewayTestSupport", dependencies: ["GatewayCore"], path: "Tests/Support", swiftSettings: strictSettings),
+        .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"], swiftSettings: strictSettings),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"], swiftSettings: strictSettings),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(
             name: "WebhooksTests",
@@ -106,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "GatewayAppTests",
             dependencies: [
-                "GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators", "Storage",
+                "GatewayApp", "GatewayCore", "HTTPServer", "Providers", "ProviderSimulators", "Storage", "Webhooks", "GatewayTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strictSettings

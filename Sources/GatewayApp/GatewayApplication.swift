@@ -15,7 +15,7 @@ public final class GatewayApplication: Sendable {
     /// The configuration the application was built from.
     public let configuration: GatewayConfiguration
     /// Every job the gateway follows.
-    public let jobs: JobStore
+    public let jobs: JobRegistry
     /// Budgets and reservations.
     public let ledger: Ledger
     /// Caller webhooks.
@@ -25,9 +25,11 @@ public final class GatewayApplication: Sendable {
     let keys: KeyRing
     let rateLimiter: RateLimiter
     let outbox: JournaledOutbox
+    let settlement: Settlement
     let metrics: GatewayMetrics
     let reloader: ConfigReloader
     let idempotency: IdempotencyKeys
+    let clock: any GatewayClock
     /// Every route served, `(method, pattern)`.
     let routeTable: [(method: String, pattern: String)]
     let logger: Logger
@@ -46,12 +48,13 @@ public final class GatewayApplication: Sendable {
     /// store; nothing listens until `start()`. With a store that holds state, call `recover()`
     /// before `start()` (or use `open`, which does both the opening and the recovery).
     /// `keepingFinishedJobs`: how many finished jobs stay in memory (the rest are read from the
-    /// store when asked for): 10,000 over SQLite; 100,000 memory-only, where a job that leaves
-    /// memory is gone.
-    public init(configuration: GatewayConfiguration, providers unmetered: [String: any ImageProvider], store journal: any StateStore = MemoryStateStore(),
-                keepingFinishedJobs: Int? = nil, logger: Logger) throws(StartupError) {
+    /// store when asked for): 10,000 over a store that keeps finished jobs; 100,000 over one that
+    /// does not, where a job that leaves memory is gone.
+    public init(configuration: GatewayConfiguration, providers unmetered: [String: any ImageProvider], stateStore: any StateStore = MemoryStateStore(),
+                keepingFinishedJobs: Int? = nil, clock: any GatewayClock = SystemClock(), logger: Logger) throws(StartupError) {
         self.configuration = configuration
-        self.stateStore = journal
+        self.stateStore = stateStore
+        self.clock = clock
         self.logger = logger
         let metrics = GatewayMetrics()
         self.metrics = metrics
@@ -62,15 +65,15 @@ public final class GatewayApplication: Sendable {
         } catch {
             throw StartupError(description: error.description)
         }
-        let store = JobStore(archive: journal, keepingFinished: keepingFinishedJobs ?? (journal is SQLiteStateStore ? 10_000 : 100_000))
-        let ledger = Ledger()
-        let rateLimiter = RateLimiter()
-        let keys = KeyRing(configuration: configuration)
-        jobs = store
+        let jobs = JobRegistry(
+            stateStore: stateStore, keepingFinished: keepingFinishedJobs ?? (stateStore.keepsFinishedJobs ? 10_000 : 100_000), clock: clock)
+        self.jobs = jobs
+        let ledger = Ledger(), rateLimiter = RateLimiter(), keys = KeyRing(configuration: configuration), idempotency = IdempotencyKeys(clock: clock)
         self.ledger = ledger
         self.keys = keys
         self.rateLimiter = rateLimiter
-        let outbox = JournaledOutbox(journal: journal)
+        self.idempotency = idempotency
+        let outbox = JournaledOutbox(stateStore: stateStore)
         self.outbox = outbox
         let policy = URLPolicy(
             allowHTTP: configuration.webhooks.allowHTTP, allowPrivateNetworks: configuration.webhooks.allowPrivateNetworks,
@@ -86,61 +89,44 @@ public final class GatewayApplication: Sendable {
                     "latency_ms": "\(attempt.latencyMilliseconds)"])
             })
         webhooks = deliverer
-        let defaultSecret = configuration.webhooks.secret
-        // Settlement, exactly once per job (the store makes one terminal transition): charged jobs
-        // become spend in the window they were reserved in; failed and cancelled ones are released.
-        // The same transition produces the job's one webhook event. The terminal job, its ledger
-        // lines and its event are queued to the durable store as one transaction.
-        // Pollers run on the HTTP server's loops: on Swift's global executor the same work woke
-        // Dispatch workers per poll; measured at c = 64 on 2 cores (README, "Design changes"):
-        // 5,031 vs 4,732 submissions/s over 16 interleaved pairs.
+        let settlement = Settlement(
+            keys: keys, ledger: ledger, rateLimiter: rateLimiter, outbox: outbox, stateStore: stateStore,
+            defaultWebhookSecret: configuration.webhooks.secret, clock: clock, startDelivery: { deliverer.deliver(storedID: $0) })
+        self.settlement = settlement
+        // Pollers run on the HTTP server's loops: on Swift's global executor every poll woke a
+        // Dispatch worker thread as well.
         let serverConfiguration = Self.serverConfiguration(configuration.server)
-        tracker = JobTracker(
-            store: store, journal: journal, providers: providers, configuration: configuration,
-            executors: HTTPServer.taskExecutors(count: serverConfiguration.eventLoopCount), logger: logger, onTerminal: { job in
-            let charged = job.billingStatus == .charged
-            var delivery: WebhookDelivery?
-            if let url = job.webhookURL, let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? defaultSecret {
-                delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
-            }
-            var inserted = false
-            func record(_ changes: [StateChange]) {
-                if let delivery { inserted = outbox.insert(delivery, together: changes) } else { _ = journal.enqueue(changes) }
-            }
-            let settled = ledger.settle(jobID: job.id, charged ? .charge : .release) { reservation in
-                record([.job(job)] + reservation.entries(charged ? .charge : .release, jobID: job.id, at: .now()).map(StateChange.ledger))
-            }
-            if settled == nil { record([.job(job)]) }
-            rateLimiter.finished(keyID: job.ownerKeyID)
-            if inserted, let delivery { deliverer.deliver(storedID: delivery.id) }
-        })
-        let idempotency = IdempotencyKeys()
-        self.idempotency = idempotency
-        let generations = GenerationRoutes(
-            keys: keys, masterKey: configuration.admin.masterKey.value, models: models,
-            store: store, journal: journal, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter, callbackTokens: CallbackToken(masterKey: configuration.admin.masterKey.value),
-            idempotency: idempotency,
-            publicBaseURL: configuration.server.publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
-            webhookPolicy: policy, defaultWebhookSecret: defaultSecret,
-            logger: logger)
+        let tracker = JobTracker(
+            store: jobs, stateStore: stateStore, providers: providers, configuration: configuration,
+            executors: HTTPServer.taskExecutors(count: serverConfiguration.eventLoopCount), clock: clock, logger: logger,
+            onTerminal: { settlement.settle($0) })
+        self.tracker = tracker
+        let auth = Authenticator(keys: keys, masterKey: configuration.admin.masterKey.value)
+        let callbacks = CallbackRoute(publicBaseURL: configuration.server.publicBaseURL, tokens: CallbackToken(masterKey: configuration.admin.masterKey.value))
+        let submissions = SubmissionService(
+            keys: keys, models: models, jobs: jobs, stateStore: stateStore, tracker: tracker, ledger: ledger, rateLimiter: rateLimiter,
+            idempotency: idempotency, callbacks: callbacks, webhookPolicy: policy, defaultWebhookSecret: configuration.webhooks.secret,
+            clock: clock, logger: logger)
+        let access = JobAccess(jobs: jobs, models: models, tracker: tracker, stateStore: stateStore, logger: logger)
         let draining = DrainFlag()
         self.draining = draining
         var router = Router(renderError: Self.renderError)
-        Self.addOperationalRoutes(to: &router, draining: draining, store: journal)
-        generations.register(on: &router)
-        ModelRoutes(models: models, generations: generations).register(on: &router)
-        OpenAIImagesRoute(generations: generations, maxWait: configuration.compat.openAIMaxWait).register(on: &router)
-        KreaRoutes(generations: generations, paths: configuration.compat.kreaPaths).register(on: &router)
-        UsageRoutes(generations: generations, keys: keys, ledger: ledger, rateLimiter: rateLimiter).register(on: &router)
+        Self.addOperationalRoutes(to: &router, draining: draining, stateStore: stateStore)
+        GenerationRoutes(auth: auth, submissions: submissions, access: access, jobs: jobs, tracker: tracker, callbacks: callbacks, logger: logger)
+            .register(on: &router)
+        ModelRoutes(models: models, auth: auth).register(on: &router)
+        OpenAIImagesRoute(auth: auth, submissions: submissions, models: models, maxWait: configuration.compat.openAIMaxWait).register(on: &router)
+        KreaRoutes(auth: auth, submissions: submissions, access: access, paths: configuration.compat.kreaPaths).register(on: &router)
+        UsageRoutes(auth: auth, keys: keys, ledger: ledger, rateLimiter: rateLimiter, clock: clock).register(on: &router)
         let reloader = ConfigReloader(configuration: configuration, models: models, keys: keys, tracker: tracker, metrics: metrics, logger: logger)
         self.reloader = reloader
-        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, models: models, store: store, journal: journal,
-                    ledger: ledger, webhooks: deliverer, reloader: reloader, logger: logger)
+        AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, models: models, jobs: jobs, stateStore: stateStore,
+                    ledger: ledger, webhooks: deliverer, reloader: reloader, clock: clock, logger: logger)
             .register(on: &router)
         let serverReference = Mutex(WeakServer())
         let observability = Observability(
-            metrics: metrics, settings: configuration.metrics, jobs: store, ledger: ledger, keys: keys, tracker: tracker,
-            outbox: outbox, stateStore: journal, openConnections: { serverReference.withLock { $0.server?.openConnectionCount ?? 0 } })
+            metrics: metrics, settings: configuration.metrics, jobs: jobs, ledger: ledger, keys: keys, tracker: tracker,
+            outbox: outbox, stateStore: stateStore, openConnections: { serverReference.withLock { $0.server?.openConnectionCount ?? 0 } })
         observability.register(on: &router)
         routeTable = router.registeredRoutes
         let server = HTTPServer(
@@ -165,7 +151,7 @@ public final class GatewayApplication: Sendable {
     /// 30 sweeps the heap's free pages go back to the system (glibc keeps them otherwise, and a
     /// gateway that churns through millions of jobs on many threads would creep upwards).
     private func startEviction(every interval: Duration = .seconds(1)) {
-        let jobs = self.jobs, ledger = self.ledger, store = self.stateStore, logger = self.logger
+        let jobs = self.jobs, ledger = self.ledger, stateStore = self.stateStore, logger = self.logger
         let task = Task {
             var marker = jobs.finishMarker
             var sweeps = 0
@@ -174,7 +160,7 @@ public final class GatewayApplication: Sendable {
                 sweeps += 1
                 if sweeps % 30 == 0 { Self.returnFreeMemory() }
                 do {
-                    try await store.flush()
+                    try await stateStore.flush()
                 } catch {
                     // Nothing leaves memory while the store fails: it is the only other copy.
                     continue
@@ -222,16 +208,15 @@ public final class GatewayApplication: Sendable {
         await webhooks.shutdown()
         // Everything queued reaches the disk before the process exits (API.md §10).
         await stateStore.close()
-        if let sqlite = stateStore as? SQLiteStateStore {
-            logger.info("state store closed", metadata: [
-                "store": "\(sqlite.location)", "transactions": "\(sqlite.batchesWritten)", "changes": "\(sqlite.changesWritten)"])
-        }
+        let activity = stateStore.activity
+        logger.info("state store closed", metadata: [
+            "store": "\(stateStore.location)", "transactions": "\(activity.transactions)", "changes": "\(activity.changes)"])
         logger.info("stopped")
     }
 
     // MARK: Routes
 
-    static func addOperationalRoutes(to router: inout Router, draining: DrainFlag, store: any StateStore) {
+    static func addOperationalRoutes(to router: inout Router, draining: DrainFlag, stateStore: any StateStore) {
         router.add("GET", "/healthz") { _ in json(200, "{\"status\":\"ok\"}") }
         router.add("GET", "/openapi.json") { _ in json(200, OpenAPIDocument.json) }
         // Ready while the configuration is loaded and the store takes writes; 503 once draining,
@@ -240,7 +225,7 @@ public final class GatewayApplication: Sendable {
             if draining.isSet {
                 return render(APIError(status: 503, kind: .api, code: "draining", message: "the gateway is shutting down"))
             }
-            if let failure = store.failure {
+            if let failure = stateStore.failure {
                 return render(APIError(status: 503, kind: .api, code: "storage_unavailable", message: "the state store is failing: \(failure)"))
             }
             return json(200, "{\"status\":\"ready\"}")

@@ -9,8 +9,6 @@ import Synchronization
 import Glibc
 #elseif canImport(Musl)
 import Musl
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// An upstream answer read in full (status, headers, body of at most
@@ -291,7 +289,7 @@ struct HTTPTransport: Sendable {
 }
 
 /// Requests already parsed, by path: AsyncHTTPClient parses each request's URL through
-/// Foundation's `URL` (about 7 µs of the c = 1 critical path in a `perf` profile here). Only
+/// Foundation's `URL`, on the critical path of every provider call. Only
 /// `POST` paths are kept — a provider has one per upstream model, while `GET`/`DELETE` paths
 /// name a job — and at most ``capacity`` of them.
 final class RequestTemplates: Sendable {

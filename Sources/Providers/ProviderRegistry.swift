@@ -22,9 +22,9 @@ public enum ProviderRegistry {
 
     /// The event loops provider calls run on: half the cores (at least one), for the life of the
     /// process; the HTTP server's loops (one per core) read requests, run the handlers and
-    /// answer. Measured on 2 cores (`Benchmarks/submission.sh` shape, c = 64): one provider loop
-    /// 8,300 submissions/s, two (NIO's singleton) 6,000–6,800; handlers moved onto the provider
-    /// loop to save the hop back, 7,200 — and no better at c = 1.
+    /// answer. Not one loop per core (NIO's singleton), and the handlers do not run on the
+    /// provider loop to save the hop back: either way the gateway submits fewer requests per
+    /// second (measured: Benchmarks/README.md, "Submission").
     public static let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: max(1, NIOCore.System.coreCount / 2))
 
     /// The configuration the shared `HTTPClient` should be created with for provider calls:
@@ -44,8 +44,8 @@ public enum ProviderRegistry {
         configuration.redirectConfiguration = .disallow
         configuration.tracing.tracer = nil
         // The default (8 keep-alive connections per host) queues concurrent submissions behind
-        // each other: measured, 64 concurrent submissions shared 8 connections and the gateway
-        // managed a fifth of the provider's rate. Providers take many concurrent requests.
+        // each other, and the gateway then submits far below the provider's rate (measured:
+        // Benchmarks/README.md, "Submission"). Providers take many concurrent requests.
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         return configuration
     }

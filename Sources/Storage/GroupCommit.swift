@@ -2,8 +2,6 @@ import Dispatch
 import Synchronization
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// Group commit: callers queue changes and wait; one writer at a time takes everything queued so

@@ -18,6 +18,12 @@ public final class MemoryStateStore: StateStore {
 
     public var location: String { "memory" }
 
+    /// Only a retaining store (tests) can read a job back.
+    public var keepsFinishedJobs: Bool { retaining }
+
+    /// Nothing reaches a disk.
+    public var activity: StoreActivity { StoreActivity(transactions: 0, changes: 0) }
+
     public func load(keepingFinished: Int) async throws(StoreError) -> StoredState {
         record.withLock { record in
             StoredState.loading(

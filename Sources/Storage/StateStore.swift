@@ -77,6 +77,17 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
+/// Transactions and changes a store has written since it opened (their ratio is the average
+/// group-commit size).
+public struct StoreActivity: Sendable, Equatable {
+    public var transactions: Int
+    public var changes: Int
+    public init(transactions: Int, changes: Int) {
+        self.transactions = transactions
+        self.changes = changes
+    }
+}
+
 /// A position in the write queue: everything queued up to it is durable once
 /// `waitUntilDurable` returns.
 public struct StoreTicket: Sendable, Comparable, Hashable {
@@ -92,6 +103,11 @@ public struct StoreTicket: Sendable, Comparable, Hashable {
 public protocol StateStore: Sendable {
     /// Where the state lives, for logs (`memory` or the database file).
     var location: String { get }
+    /// Whether a finished job that leaves memory can still be read back (`job(id:)`, `jobs(…)`):
+    /// the composition root keeps fewer finished jobs in memory over a store that does.
+    var keepsFinishedJobs: Bool { get }
+    /// What has been written since opening (for the log line at shutdown).
+    var activity: StoreActivity { get }
     /// Start-up recovery: see `StoredState`; `keepingFinished` bounds the finished jobs returned
     /// (newest first) beyond those recovery needs.
     func load(keepingFinished: Int) async throws(StoreError) -> StoredState

@@ -147,6 +147,8 @@ struct DurabilityTests {
 /// A store whose disk is gone: every write fails (as a full or failed disk would make SQLite do).
 final class FailingStore: StateStore {
     var location: String { "failing" }
+    var keepsFinishedJobs: Bool { true }
+    var activity: StoreActivity { StoreActivity(transactions: 0, changes: 0) }
     func load(keepingFinished: Int) async throws(StoreError) -> StoredState { StoredState() }
     func job(id: String) async throws(StoreError) -> Job? { throw StoreError("disk I/O error") }
     func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] { throw StoreError("disk I/O error") }

@@ -57,7 +57,7 @@ struct GatewayApplicationTests {
     @Test func readyz_IsReadyUntilShutdownBegins() async throws {
         var router = Router(renderError: GatewayApplication.renderError)
         let draining = DrainFlag()
-        GatewayApplication.addOperationalRoutes(to: &router, draining: draining, store: MemoryStateStore())
+        GatewayApplication.addOperationalRoutes(to: &router, draining: draining, stateStore: MemoryStateStore())
         let head = HTTPRequestHead(method: "GET", target: "/readyz", version: .http1_1, headers: ["Host": "t"],
                                    framing: .none, keepAlive: true, expectsContinue: false)
         #expect(await router.respond(to: HTTPRequest(head: head)).status == 200)

@@ -147,7 +147,7 @@ struct SQLiteStateStoreTests {
                 }
                 try await group.waitForAll()
             }
-            let batches = store.batchesWritten
+            let batches = store.activity.transactions
             await store.close()
             let reopened = try await SQLiteStateStore.open(directory: directory)
             let state = try await reopened.load()

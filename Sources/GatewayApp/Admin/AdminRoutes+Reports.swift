@@ -27,7 +27,7 @@ extension AdminRoutes {
         // From the tally over every job admitted, so old jobs count after they left memory.
         struct Row { var requests = 0, completed = 0, failed = 0, cancelled = 0; var spent = Money.zero, reserved = Money.zero }
         var rows: [String?: Row] = [:]
-        for (tallied, figures) in store.tally.groups {
+        for (tallied, figures) in jobs.tally.groups {
             if let fromDay, tallied.day < fromDay { continue }
             if let toDay, tallied.day > toDay { continue }
             let group: String?
@@ -75,10 +75,10 @@ extension AdminRoutes {
         let key = query["key"].flatMap { $0.isEmpty ? nil : $0 }
         let page: (jobs: [Job], hasMore: Bool)
         do {
-            page = try await store.page(owner: key, status: status, limit: limit, after: query["after"].flatMap { $0.isEmpty ? nil : $0 })
+            page = try await jobs.page(owner: key, status: status, limit: limit, after: query["after"].flatMap { $0.isEmpty ? nil : $0 })
         } catch {
             logger.error("cannot read stored generations", metadata: ["error": "\(error)"])
-            return .error(GenerationRoutes.storageUnavailable)
+            return .error(.storageUnavailable)
         }
         let next = page.hasMore ? page.jobs.last.map { JSONText.quoted($0.id) } ?? "null" : "null"
         return .json(200, "{\"object\":\"list\",\"data\":[" + page.jobs.map(\.jsonObject).joined(separator: ",") + "],\"next\":\(next)}")
@@ -89,16 +89,16 @@ extension AdminRoutes {
         let id = request.pathParameters["id"] ?? ""
         let job: Job
         do {
-            guard let found = try await store.lookup(id: id) else { return .error(.notFound("no generation \(id)")) }
+            guard let found = try await jobs.lookup(id: id) else { return .error(.notFound("no generation \(id)")) }
             // A job that left memory comes back to be changed, with its charge from the ledger lines.
-            let resident = store.rehydrate(found)
+            let resident = jobs.rehydrate(found)
             job = resident.job
             if resident.inserted && job.billingStatus == .charged && !ledger.hasCharge(jobID: id) {
-                ledger.restoreCharge(jobID: id, amount: job.cost, entries: try await journal.ledgerEntries(jobID: id))
+                ledger.restoreCharge(jobID: id, amount: job.cost, entries: try await stateStore.ledgerEntries(jobID: id))
             }
         } catch {
             logger.error("cannot read a stored generation", metadata: ["error": "\(error)", "job_id": "\(id)"])
-            return .error(GenerationRoutes.storageUnavailable)
+            return .error(.storageUnavailable)
         }
         var refunded: Job?
         var ticket: StoreTicket?
@@ -106,17 +106,17 @@ extension AdminRoutes {
             // The job row and the refund lines are queued inside the ledger's critical section:
             // the money a refund frees is on disk before anything that reuses it.
             _ = ledger.refund(jobID: id) { charge in
-                refunded = store.refunded(id: id)
+                refunded = jobs.refunded(id: id)
                 if let refunded {
-                    ticket = journal.enqueue([.job(refunded)] + charge.entries(.refund, jobID: id, at: .now()).map(StateChange.ledger))
+                    ticket = stateStore.enqueue([.job(refunded)] + charge.entries(.refund, jobID: id, at: clock.now()).map(StateChange.ledger))
                 }
             }
         }
         guard let refunded else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "not_refundable", message: "generation \(id) has no charge to refund (billing_status \(job.billingStatus.rawValue))"))
         }
-        guard await GenerationRoutes.wait(for: ticket, in: journal, logger: logger) else {
-            return .error(GenerationRoutes.storageUnavailable)
+        guard await stateStore.awaitDurable(ticket, logger: logger) else {
+            return .error(.storageUnavailable)
         }
         return .json(200, refunded.jsonObject)
     }

@@ -11,11 +11,12 @@ struct AdminRoutes: Sendable {
     let keys: KeyRing
     let masterKey: String
     let models: LiveModels
-    let store: JobStore
-    let journal: any StateStore
+    let jobs: JobRegistry
+    let stateStore: any StateStore
     let ledger: Ledger
     let webhooks: WebhookDeliverer
     let reloader: ConfigReloader
+    let clock: any GatewayClock
     let logger: Logger
 
     func register(on router: inout Router) {
@@ -47,7 +48,7 @@ struct AdminRoutes: Sendable {
     /// cannot take it.
     func persist(_ changes: [StateChange], undo: () -> Void) async -> Bool {
         do throws(StoreError) {
-            try await journal.commit(changes)
+            try await stateStore.commit(changes)
             return true
         } catch {
             undo()
@@ -83,11 +84,11 @@ struct AdminRoutes: Sendable {
                 id: "key_" + Self.randomHex(bytes: 8), name: try body.string("name", required: true) ?? "",
                 team: nil, sha256Hex: KeyRing.sha256Hex(token), budget: try body.budget("budget"), models: nil,
                 rpm: try body.positiveInteger("rpm"), maxConcurrent: try body.positiveInteger("max_concurrent"),
-                webhookSecret: Secret(secret), createdAt: .now(), source: .admin)
+                webhookSecret: Secret(secret), createdAt: clock.now(), source: .admin)
             record.team = try checkedTeam(body)
             record.models = try checkedModels(body)
             guard keys.insert(record) else { throw APIError.internalError }
-            guard await persist([.key(record)], undo: { keys.remove(id: record.id) }) else { return .error(GenerationRoutes.storageUnavailable) }
+            guard await persist([.key(record)], undo: { keys.remove(id: record.id) }) else { return .error(.storageUnavailable) }
             return .json(201, keyJSON(record, extra: ",\"key\":\(JSONText.quoted(token)),\"webhook_secret\":\(JSONText.quoted(secret))"))
         } catch {
             return .error(error)
@@ -122,7 +123,7 @@ struct AdminRoutes: Sendable {
                 extra = ",\"webhook_secret\":\(JSONText.quoted(secret))"
             }
             keys.update(record)
-            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
+            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(.storageUnavailable) }
             return .json(200, keyJSON(record, extra: extra))
         } catch {
             return .error(error)
@@ -135,9 +136,9 @@ struct AdminRoutes: Sendable {
         guard record.source == .admin else { return .error(Self.readOnly("key", record.id)) }
         if record.revokedAt == nil {
             let original = record
-            record.revokedAt = .now()
+            record.revokedAt = clock.now()
             keys.update(record)
-            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
+            guard await persist([.key(record)], undo: { keys.update(original) }) else { return .error(.storageUnavailable) }
         }
         return .json(200, keyJSON(record))
     }
@@ -167,7 +168,7 @@ struct AdminRoutes: Sendable {
         json += ",\"max_concurrent\":" + (record.maxConcurrent.map(String.init) ?? "null")
         json += ",\"budget\":" + Self.budgetJSON(record.budget)
         let budgets = keys.applicableBudgets(for: record.authenticated)
-        json += ",\"spend\":[" + budgets.map { standingJSON(ledger.standing(of: $0, at: .now())) }.joined(separator: ",") + "]"
+        json += ",\"spend\":[" + budgets.map { standingJSON(ledger.standing(of: $0, at: clock.now())) }.joined(separator: ",") + "]"
         return json + extra + "}"
     }
 
@@ -183,9 +184,9 @@ struct AdminRoutes: Sendable {
             guard keys.team(name: name) == nil else {
                 throw APIError(status: 409, kind: .invalidRequest, code: "already_exists", message: "team \(name) exists", param: "name")
             }
-            let team = TeamRecord(name: name, budget: try body.budget("budget"), createdAt: .now(), source: .admin)
+            let team = TeamRecord(name: name, budget: try body.budget("budget"), createdAt: clock.now(), source: .admin)
             keys.upsert(team)
-            guard await persist([.team(team)], undo: { _ = keys.removeTeam(name: team.name) }) else { return .error(GenerationRoutes.storageUnavailable) }
+            guard await persist([.team(team)], undo: { _ = keys.removeTeam(name: team.name) }) else { return .error(.storageUnavailable) }
             return .json(201, teamJSON(team))
         } catch {
             return .error(error)
@@ -209,7 +210,7 @@ struct AdminRoutes: Sendable {
             let body = try AdminBody.parse(request.body, allowed: ["budget"])
             if body.has("budget") { team.budget = try body.budget("budget") }
             keys.upsert(team)
-            guard await persist([.team(team)], undo: { keys.upsert(original) }) else { return .error(GenerationRoutes.storageUnavailable) }
+            guard await persist([.team(team)], undo: { keys.upsert(original) }) else { return .error(.storageUnavailable) }
             return .json(200, teamJSON(team))
         } catch {
             return .error(error)
@@ -223,7 +224,7 @@ struct AdminRoutes: Sendable {
         guard members.isEmpty else {
             return .error(APIError(status: 409, kind: .invalidRequest, code: "team_in_use", message: "team \(team.name) still has keys: \(members.joined(separator: ", "))"))
         }
-        guard await persist([.teamDeleted(name: team.name)], undo: { keys.upsert(team) }) else { return .error(GenerationRoutes.storageUnavailable) }
+        guard await persist([.teamDeleted(name: team.name)], undo: { keys.upsert(team) }) else { return .error(.storageUnavailable) }
         return .json(200, "{\"id\":\(JSONText.quoted(team.name)),\"object\":\"team\",\"deleted\":true}")
     }
 
@@ -231,7 +232,7 @@ struct AdminRoutes: Sendable {
         var json = "{\"id\":\(JSONText.quoted(team.name)),\"object\":\"team\",\"name\":\(JSONText.quoted(team.name))"
         json += ",\"source\":\"\(team.source.rawValue)\",\"created_at\":\"\(team.createdAt.rfc3339)\",\"budget\":" + Self.budgetJSON(team.budget)
         if let budget = team.budget {
-            json += ",\"spend\":[" + standingJSON(ledger.standing(of: ApplicableBudget(owner: .team(team.name), budget: budget), at: .now())) + "]"
+            json += ",\"spend\":[" + standingJSON(ledger.standing(of: ApplicableBudget(owner: .team(team.name), budget: budget), at: clock.now())) + "]"
         } else {
             json += ",\"spend\":[]"
         }

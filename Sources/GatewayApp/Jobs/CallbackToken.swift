@@ -21,3 +21,24 @@ struct CallbackToken: Sendable {
         ConstantTime.equals(token(for: jobID), presented)
     }
 }
+
+/// Where a provider calls back about a job (API.md §6):
+/// `{server.public_base_url}/v1/provider-callbacks/{id}/{token}`, or nowhere when no public base
+/// URL is configured (the job is then followed by polling alone).
+struct CallbackRoute: Sendable {
+    static let pathPrefix = "/v1/provider-callbacks"
+
+    /// The base URL without a trailing slash.
+    let publicBaseURL: String?
+    let tokens: CallbackToken
+
+    init(publicBaseURL: String?, tokens: CallbackToken) {
+        self.publicBaseURL = publicBaseURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.tokens = tokens
+    }
+
+    /// The callback URL for a job.
+    func url(for jobID: String) -> String? {
+        publicBaseURL.map { "\($0)\(Self.pathPrefix)/\(jobID)/\(tokens.token(for: jobID))" }
+    }
+}

@@ -1,5 +1,5 @@
+import Deadlines
 import GatewayCore
-import HTTPServer
 import Logging
 import Providers
 import Storage
@@ -7,7 +7,7 @@ import Synchronization
 
 /// Follows every non-terminal job to its end (API.md §6): a poller per job with backoff from the
 /// provider's `poll_interval_s`, bounded concurrency across all jobs, `jobs.max_age_s` expiry,
-/// and re-reads on provider callbacks. The `JobStore` guarantees one terminal transition; the
+/// and re-reads on provider callbacks. The `JobRegistry` guarantees one terminal transition; the
 /// tracker calls `onTerminal` exactly once per job with it. Pollers run on the executors it is
 /// given (the gateway passes the HTTP server's loops), so a poll wakes no thread of its own.
 public final class JobTracker: Sendable {
@@ -16,8 +16,9 @@ public final class JobTracker: Sendable {
     /// Consecutive 404s after which the provider is taken to have lost the job.
     static let notFoundLimit = 3
 
-    private let store: JobStore
-    private let journal: any StateStore
+    private let store: JobRegistry
+    private let stateStore: any StateStore
+    private let clock: any GatewayClock
     private struct Upstreams {
         var providers: [String: any ImageProvider]
         var pollIntervals: [String: Duration]
@@ -39,11 +40,13 @@ public final class JobTracker: Sendable {
     private let executors: [any TaskExecutor]
     private let nextExecutor = Atomic<Int>(0)
 
-    init(store: JobStore, journal: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
-         maxConcurrentFetches: Int = 64, executors: [any TaskExecutor] = [], logger: Logger, onTerminal: @escaping @Sendable (Job) -> Void) {
+    init(store: JobRegistry, stateStore: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
+         maxConcurrentFetches: Int = 64, executors: [any TaskExecutor] = [], clock: any GatewayClock = SystemClock(), logger: Logger,
+         onTerminal: @escaping @Sendable (Job) -> Void) {
         self.store = store
         self.executors = executors
-        self.journal = journal
+        self.stateStore = stateStore
+        self.clock = clock
         self.upstreams = Mutex(Upstreams(
             providers: providers, pollIntervals: Dictionary(uniqueKeysWithValues: configuration.providers.map { ($0.name, $0.pollInterval) })))
         self.maxAge = configuration.jobs.maxAge
@@ -70,9 +73,9 @@ public final class JobTracker: Sendable {
     func track(_ job: Job) {
         guard !stopped.load(ordering: .acquiring) else { return }
         let interval = upstreams.withLock { $0.pollIntervals[job.provider] } ?? .seconds(3)
-        let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - Timestamp.now().unixMilliseconds)
+        let untilExpiry = Duration.milliseconds(job.createdAt.adding(maxAge).unixMilliseconds - clock.now().unixMilliseconds)
         let entry = PollSchedule.Entry(
-            due: WakeUp.roundedUp(.now + max(min(interval, untilExpiry), .zero), stepNanoseconds: PollSchedule.stepNanoseconds(for: interval)),
+            due: WakeUp.roundedUp(clock.instant + max(min(interval, untilExpiry), .zero), stepNanoseconds: PollSchedule.stepNanoseconds(for: interval)),
             jobID: job.id, provider: job.provider,
             createdAt: job.createdAt, interval: interval)
         schedule.withLock { schedule in
@@ -81,7 +84,7 @@ public final class JobTracker: Sendable {
             guard !stopped.load(ordering: .acquiring) else { return }
             schedule.insert(entry)
             guard schedule.wakeUp.needsArming(for: entry.due) else { return }
-            schedule.wakeUp.arm(at: entry.due) { [self] generation in startDuePollers(generation: generation) }
+            schedule.wakeUp.arm(at: entry.due, clock: clock) { [self] generation in startDuePollers(generation: generation) }
         }
     }
 
@@ -90,7 +93,7 @@ public final class JobTracker: Sendable {
     private func startDuePollers(generation: UInt64) -> ContinuousClock.Instant? {
         let (due, next) = schedule.withLock { schedule -> ([PollSchedule.Entry], ContinuousClock.Instant?) in
             guard schedule.wakeUp.isCurrent(generation) else { return ([], nil) }
-            let now = ContinuousClock.now
+            let now = clock.instant
             var due: [PollSchedule.Entry] = []
             while let entry = schedule.popFirst(dueBy: now) { due.append(entry) }
             return (due, schedule.wakeUp.next(schedule.earliest))
@@ -146,11 +149,11 @@ public final class JobTracker: Sendable {
     /// Applies a provider snapshot and settles once when it is terminal. Progress is recorded
     /// without waiting for the disk (a restart re-reads it from the provider anyway).
     @discardableResult
-    func apply(_ snapshot: ProviderJobSnapshot, to jobID: String) -> JobStore.Transition {
-        let transition = store.apply(snapshot, to: jobID, at: .now())
+    func apply(_ snapshot: ProviderJobSnapshot, to jobID: String) -> JobRegistry.Transition {
+        let transition = store.apply(snapshot, to: jobID, at: clock.now())
         switch transition {
         case .becameTerminal(let job): finished(job)
-        case .progressed(let job, changed: true): _ = journal.enqueue([.job(job)])
+        case .progressed(let job, changed: true): _ = stateStore.enqueue([.job(job)])
         default: break
         }
         return transition
@@ -158,7 +161,7 @@ public final class JobTracker: Sendable {
 
     /// Ends a job whose outcome cannot be known (charged, as at `max_age`).
     func fail(jobID: String, error: JobError) {
-        if case .becameTerminal(let job) = store.fail(id: jobID, at: .now(), error: error) { finished(job) }
+        if case .becameTerminal(let job) = store.fail(id: jobID, at: clock.now(), error: error) { finished(job) }
     }
 
     private func finished(_ job: Job) {
@@ -177,7 +180,7 @@ public final class JobTracker: Sendable {
         var notFound = 0
         while !Task.isCancelled {
             guard let job = store.job(id: jobID), !job.status.isTerminal else { return }
-            if Timestamp.now() < deadline {
+            if clock.now() < deadline {
                 switch await fetchAndApply(job) {
                 case .finished: return
                 case .notFound:
@@ -194,7 +197,7 @@ public final class JobTracker: Sendable {
                 }
                 interval = min(interval * 3 / 2, Self.maxPollInterval)
             }
-            let now = Timestamp.now()
+            let now = clock.now()
             let untilExpiry = Duration.milliseconds(deadline.unixMilliseconds - now.unixMilliseconds)
             if untilExpiry <= .zero {
                 let transition = store.expire(id: jobID, at: now)
@@ -202,7 +205,7 @@ public final class JobTracker: Sendable {
                 return
             }
             do {
-                try await Task.sleep(for: min(interval, untilExpiry))
+                try await clock.sleep(for: min(interval, untilExpiry))
             } catch {
                 return
             }

@@ -1,3 +1,5 @@
+import GatewayCore
+
 /// The one task that sleeps until the earliest of many deadlines: kept in its owner's locked
 /// state beside a `DeadlineHeap` (the tracker's first-poll schedule, the `Prefer: wait`
 /// deadlines), so that entries cost a heap insertion each instead of a task and a timer.
@@ -21,7 +23,7 @@ struct WakeUp {
     /// Replaces the sleeping task with one that wakes at `due` and calls `fire` with its
     /// generation, again and again while `fire` answers with a next deadline. Detached: a task
     /// made inside a request would carry that request's task-locals down every later wake-up.
-    mutating func arm(at due: ContinuousClock.Instant, _ fire: @escaping @Sendable (UInt64) -> ContinuousClock.Instant?) {
+    mutating func arm(at due: ContinuousClock.Instant, clock: any GatewayClock, _ fire: @escaping @Sendable (UInt64) -> ContinuousClock.Instant?) {
         task?.cancel()
         generation &+= 1
         let generation = generation
@@ -29,7 +31,7 @@ struct WakeUp {
         task = Task.detached {
             var due = due
             while true {
-                do { try await Task.sleep(until: due, clock: .continuous) } catch { return }
+                do { try await clock.sleep(until: due) } catch { return }
                 guard let next = fire(generation) else { return }
                 due = next
             }

@@ -7,7 +7,7 @@ import Storage
 struct Observability: Sendable {
     let metrics: GatewayMetrics
     let settings: GatewayConfiguration.Metrics
-    let jobs: JobStore
+    let jobs: JobRegistry
     let ledger: Ledger
     let keys: KeyRing
     let tracker: JobTracker

@@ -6,7 +6,9 @@ import HTTPServer
 /// changes its base URL and key. `compat.krea_paths` says which gateway model each path variant
 /// goes to, so the operator can move that traffic to another provider with no client change.
 struct KreaRoutes: Sendable {
-    let generations: GenerationRoutes
+    let auth: Authenticator
+    let submissions: SubmissionService
+    let access: JobAccess
     let paths: [GatewayConfiguration.Compat.KreaVariant: String]
 
     /// Krea's body fields (its root object is closed: anything else is refused, as Krea does).
@@ -23,7 +25,7 @@ struct KreaRoutes: Sendable {
 
     func create(_ request: HTTPRequest) async -> HTTPResponse {
         let key: AuthenticatedKey
-        switch generations.requireKey(request) {
+        switch auth.requireKey(request) {
         case .success(let found): key = found
         case .failure(let error): return Self.error(error)
         }
@@ -33,7 +35,7 @@ struct KreaRoutes: Sendable {
         }
         var generation: GenerationRequest
         do throws(APIError) {
-            guard case .object(let members) = try Self.parse(request.body) else {
+            guard case .object(let members) = try JSONValue.parseBody(request.body) else {
                 throw APIError.parameter(.invalid, "body", "the body must be a JSON object")
             }
             if let unknown = members.first(where: { !Self.fields.contains($0.key) }) {
@@ -41,26 +43,29 @@ struct KreaRoutes: Sendable {
             }
             // The same body with the model its path maps to, through the one strict decoder.
             generation = try GenerationRequest.decode(Array(JSONValue.object([("model", .string(model))] + members).serialized.utf8))
-            generation.webhookURL = try GenerationRoutes.webhookHeader(request)
+            generation.webhookURL = try request.webhookURLHeader()
         } catch {
             return Self.error(error)
         }
-        let response = await generations.admit(generation, key: key, frontDoor: .krea)
-        guard response.status == 200 || response.status == 202, let id = response.headers["x-generation-id"], let job = generations.store.job(id: id) else {
-            return Self.translate(response)
+        switch await submissions.submit(generation, Submission(key: key, frontDoor: .krea)) {
+        case .accepted(let accepted):
+            // Krea answers 200 with the job in its initial state.
+            var answer = HTTPResponse.json(200, Self.job(accepted.job))
+            answer.headers.add(name: "X-Generation-Id", value: accepted.job.id)
+            answer.headers.add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
+            if let remaining = accepted.budgetRemaining { answer.headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
+            return answer
+        case .refused(let refusal):
+            var answer = Self.error(refusal.error)
+            if let id = refusal.keptJobID { answer.headers.add(name: "X-Generation-Id", value: id) }
+            return answer
         }
-        // Krea answers 200 with the job in its initial state.
-        var answer = HTTPResponse.json(200, Self.job(job))
-        for name in ["X-Generation-Id", "X-Gateway-Cost-USD", "X-Budget-Remaining-USD"] {
-            if let value = response.headers[name] { answer.headers.add(name: name, value: value) }
-        }
-        return answer
     }
 
     func get(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let caller = generations.caller(request) else { return Self.error(.invalidAPIKey()) }
+        guard let caller = auth.caller(request) else { return Self.error(.invalidAPIKey()) }
         let id = request.pathParameters["id"] ?? ""
-        switch await generations.visibleJob(id: id, to: caller) {
+        switch await access.visibleJob(id: id, to: caller) {
         case .success(let job): return .json(200, Self.job(job))
         case .failure(let error) where error.status == 404: return Self.error(.notFound("no job \(id)"))
         case .failure(let error): return Self.error(error)
@@ -68,11 +73,11 @@ struct KreaRoutes: Sendable {
     }
 
     func cancel(_ request: HTTPRequest) async -> HTTPResponse {
-        let response = await generations.cancel(request)
-        guard response.status == 200, let job = try? await generations.store.lookup(id: request.pathParameters["id"] ?? "") else {
-            return Self.translate(response)
+        guard let caller = auth.caller(request) else { return Self.error(.invalidAPIKey()) }
+        switch await access.cancel(id: request.pathParameters["id"] ?? "", by: caller) {
+        case .success(let job): return .json(200, Self.job(job))
+        case .failure(let error): return Self.error(error)
         }
-        return .json(200, Self.job(job))
     }
 
     // MARK: Krea's shapes
@@ -101,23 +106,5 @@ struct KreaRoutes: Sendable {
         var response = HTTPResponse.json(error.status, "{\"error\":\(JSONText.quoted(error.message)),\"code\":\(JSONText.quoted(error.code))}")
         if let seconds = error.retryAfterSeconds { response.headers.add(name: "Retry-After", value: String(seconds)) }
         return response
-    }
-
-    /// One of our error answers in Krea's shape (the status and headers kept).
-    static func translate(_ response: HTTPResponse) -> HTTPResponse {
-        guard let body = try? JSONParser.parse(response.body), let error = body["error"] else { return response }
-        var answer = HTTPResponse.json(response.status, "{\"error\":\(JSONText.quoted(error["message"]?.stringValue ?? "error")),\"code\":\(JSONText.quoted(error["code"]?.stringValue ?? "error"))}")
-        for name in ["Retry-After", "X-Generation-Id"] {
-            if let value = response.headers[name] { answer.headers.add(name: name, value: value) }
-        }
-        return answer
-    }
-
-    static func parse(_ body: [UInt8]) throws(APIError) -> JSONValue {
-        do {
-            return try JSONParser.parse(body)
-        } catch {
-            throw APIError(status: 400, kind: .invalidRequest, code: "invalid_json", message: "the body is not valid JSON: \(error)")
-        }
     }
 }

@@ -5,7 +5,7 @@ import HTTPServer
 /// supported values and fields, and price rules.
 struct ModelRoutes: Sendable {
     let models: LiveModels
-    let generations: GenerationRoutes
+    let auth: Authenticator
 
     func register(on router: inout Router) {
         router.add("GET", "/v1/models") { request in list(request) }
@@ -13,7 +13,7 @@ struct ModelRoutes: Sendable {
 
     func list(_ request: HTTPRequest) -> HTTPResponse {
         let allowed: Set<String>?
-        switch generations.caller(request) {
+        switch auth.caller(request) {
         case .none: return .error(.invalidAPIKey())
         case .master: allowed = nil
         case .key(let key): allowed = key.allowedModels

@@ -7,7 +7,9 @@ import HTTPServer
 /// already is), the job id in `X-Generation-Id`. An OpenAI SDK pointed at the gateway works
 /// unchanged.
 struct OpenAIImagesRoute: Sendable {
-    let generations: GenerationRoutes
+    let auth: Authenticator
+    let submissions: SubmissionService
+    let models: LiveModels
     let maxWait: Duration
 
     static let fields: Set<String> = ["model", "prompt", "n", "size", "response_format", "quality", "style", "user"]
@@ -20,7 +22,7 @@ struct OpenAIImagesRoute: Sendable {
 
     func create(_ request: HTTPRequest) async -> HTTPResponse {
         let key: AuthenticatedKey
-        switch generations.requireKey(request) {
+        switch auth.requireKey(request) {
         case .success(let found): key = found
         case .failure(let error): return .error(error)
         }
@@ -30,36 +32,37 @@ struct OpenAIImagesRoute: Sendable {
         } catch {
             return .error(error)
         }
-        let submitted = await generations.admit(generation, key: key, frontDoor: .openai)
-        guard submitted.status == 200 || submitted.status == 202, let id = submitted.headers["x-generation-id"] else { return submitted }
-        var job = await generations.store.waitUntilTerminal(id: id, timeout: maxWait)
-        if job == nil { job = try? await generations.store.lookup(id: id) }
+        let accepted: AcceptedSubmission
+        switch await submissions.submit(generation, Submission(key: key, frontDoor: .openai, wait: maxWait)) {
+        case .accepted(let found): accepted = found
+        case .refused(let refusal): return .error(refusal)
+        }
+        let job = accepted.job
         var answer: HTTPResponse
-        switch job?.status {
-        case .completed?:
-            let urls = job?.resultURLs ?? []
-            let created = job.map { $0.createdAt.unixSeconds } ?? Timestamp.now().unixSeconds
-            answer = .json(200, "{\"created\":\(created),\"data\":[" + urls.map { "{\"url\":\(JSONText.quoted($0))}" }.joined(separator: ",") + "]}")
-        case .failed?:
-            let failure = job?.error ?? JobError(code: "upstream_error", message: "the generation failed")
+        switch job.status {
+        case .completed:
+            let urls = job.resultURLs ?? []
+            answer = .json(200, "{\"created\":\(job.createdAt.unixSeconds),\"data\":[" + urls.map { "{\"url\":\(JSONText.quoted($0))}" }.joined(separator: ",") + "]}")
+        case .failed:
+            let failure = job.error ?? JobError(code: "upstream_error", message: "the generation failed")
             answer = failure.code == "content_policy_violation"
                 ? .error(APIError(status: 400, kind: .invalidRequest, code: failure.code, message: failure.message))
                 : .error(APIError(status: 502, kind: .upstream, code: failure.code, message: failure.message))
-        case .cancelled?:
-            answer = .error(APIError(status: 502, kind: .upstream, code: "cancelled", message: "the generation \(id) was cancelled"))
-        default:
+        case .cancelled:
+            answer = .error(APIError(status: 502, kind: .upstream, code: "cancelled", message: "the generation \(job.id) was cancelled"))
+        case .queued, .running:
             answer = .error(APIError(status: 504, kind: .upstream, code: "upstream_timeout",
-                                     message: "the generation \(id) is still running after \(maxWait.components.seconds) s; GET /v1/generations/\(id) for it"))
+                                     message: "the generation \(job.id) is still running after \(maxWait.components.seconds) s; GET /v1/generations/\(job.id) for it"))
         }
-        for name in ["X-Generation-Id", "X-Gateway-Cost-USD", "X-Budget-Remaining-USD"] {
-            if let value = submitted.headers[name] { answer.headers.add(name: name, value: value) }
-        }
+        answer.headers.add(name: "X-Generation-Id", value: job.id)
+        answer.headers.add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
+        if let remaining = accepted.budgetRemaining { answer.headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
         return answer
     }
 
     /// The OpenAI request as a generation request for the routed model.
     func translate(_ body: [UInt8]) throws(APIError) -> GenerationRequest {
-        guard case .object(let members) = try KreaRoutes.parse(body) else {
+        guard case .object(let members) = try JSONValue.parseBody(body) else {
             throw APIError.parameter(.invalid, "body", "the body must be a JSON object")
         }
         if let unknown = members.first(where: { !Self.fields.contains($0.key) }) {
@@ -96,7 +99,7 @@ struct OpenAIImagesRoute: Sendable {
         if let size = object["size"], !(size == .null) {
             guard let text = size.stringValue else { throw APIError.parameter(.invalid, "size", "size must be a string") }
             if text != "auto" {
-                let capabilities = generations.models.resolve(modelName)?.first?.capabilities
+                let capabilities = models.resolve(modelName)?.first?.capabilities
                 let mapped = try Self.map(size: text, to: capabilities)
                 translated.append(("aspect_ratio", .string(mapped.ratio)))
                 if resolution == nil { resolution = mapped.resolution }

@@ -26,3 +26,35 @@ extension HTTPResponse {
     /// An API error.
     static func error(_ error: APIError) -> HTTPResponse { GatewayApplication.render(error) }
 }
+
+extension HTTPResponse {
+    /// A refused submission in the gateway's error shape (OpenAI's too), naming a job that was kept.
+    static func error(_ refusal: SubmissionRefusal) -> HTTPResponse {
+        var response = HTTPResponse.error(refusal.error)
+        if let id = refusal.keptJobID { response.headers.add(name: "X-Generation-Id", value: id) }
+        if refusal.replayed { response.headers.add(name: "Idempotent-Replayed", value: "true") }
+        return response
+    }
+}
+
+extension HTTPRequest {
+    /// `X-Webhook-URL`, checked for length (the service checks it against the URL policy).
+    func webhookURLHeader() throws(APIError) -> String? {
+        guard let header = headers["x-webhook-url"] else { return nil }
+        guard !header.isEmpty, header.utf8.count <= GenerationRequest.maxWebhookURLLength else {
+            throw APIError(status: 400, kind: .invalidRequest, code: "invalid_webhook_url", message: "X-Webhook-URL must be a URL of at most 2048 characters", param: "webhook_url")
+        }
+        return header
+    }
+}
+
+extension JSONValue {
+    /// A request body as JSON: 400 `invalid_json` when it is not.
+    static func parseBody(_ body: [UInt8]) throws(APIError) -> JSONValue {
+        do {
+            return try JSONParser.parse(body)
+        } catch {
+            throw APIError(status: 400, kind: .invalidRequest, code: "invalid_json", message: "the body is not valid JSON: \(error)")
+        }
+    }
+}

@@ -4,10 +4,11 @@ import HTTPServer
 /// `GET /v1/usage` (API.md §3): the calling key's own view of its budgets and its team's, its
 /// rate limits, allowed models, and request counts today and in each budget's window.
 struct UsageRoutes: Sendable {
-    let generations: GenerationRoutes
+    let auth: Authenticator
     let keys: KeyRing
     let ledger: Ledger
     let rateLimiter: RateLimiter
+    let clock: any GatewayClock
 
     func register(on router: inout Router) {
         router.add("GET", "/v1/usage") { request in usage(request) }
@@ -15,11 +16,11 @@ struct UsageRoutes: Sendable {
 
     func usage(_ request: HTTPRequest) -> HTTPResponse {
         let key: AuthenticatedKey
-        switch generations.requireKey(request) {
+        switch auth.requireKey(request) {
         case .success(let found): key = found
         case .failure(let error): return .error(error)
         }
-        let now = Timestamp.now()
+        let now = clock.now()
         let budgets = keys.applicableBudgets(for: key).map { applicable -> String in
             let standing = ledger.standing(of: applicable, at: now)
             let (kind, id): (String, String) = {

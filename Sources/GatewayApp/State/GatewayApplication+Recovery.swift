@@ -9,27 +9,27 @@ extension GatewayApplication {
     /// start-up error, never a silent fallback to memory.
     public static func open(configuration: GatewayConfiguration, providers: [String: any ImageProvider], keepingFinishedJobs: Int? = nil,
                             logger: Logger) async throws(StartupError) -> GatewayApplication {
-        let store: any StateStore
+        let stateStore: any StateStore
         if let directory = configuration.state.directory {
             do {
-                store = try await SQLiteStateStore.open(directory: directory)
+                stateStore = try await SQLiteStateStore.open(directory: directory)
             } catch {
                 throw StartupError(description: error.description)
             }
         } else {
-            store = MemoryStateStore()
+            stateStore = MemoryStateStore()
         }
         let application: GatewayApplication
         do {
-            application = try GatewayApplication(configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
+            application = try GatewayApplication(configuration: configuration, providers: providers, stateStore: stateStore, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
         } catch {
-            await store.close()
+            await stateStore.close()
             throw error
         }
         do {
             try await application.recover()
         } catch {
-            await store.close()
+            await stateStore.close()
             throw error
         }
         return application
@@ -78,11 +78,9 @@ extension GatewayApplication {
             if let open = ledger.reservation(jobID: job.id) {
                 let charged = job.billingStatus == .charged
                 ledger.settle(jobID: job.id, charged ? .charge : .release)
-                repairs += open.entries(charged ? .charge : .release, jobID: job.id, at: .now()).map(StateChange.ledger)
+                repairs += open.entries(charged ? .charge : .release, jobID: job.id, at: clock.now()).map(StateChange.ledger)
             }
-            if let url = job.webhookURL, !deliveryIDs.contains(job.id),
-               let secret = keys.key(id: job.ownerKeyID)?.webhookSecret ?? configuration.webhooks.secret {
-                let delivery = WebhookEvent.delivery(for: job, url: url, secret: secret)
+            if !deliveryIDs.contains(job.id), let delivery = settlement.event(for: job, at: clock.now()) {
                 outbox.insert(delivery, together: [])
             }
         }

@@ -6,9 +6,9 @@ import Webhooks
 /// durable store, so pending deliveries survive a restart with the same `webhook-id`.
 final class JournaledOutbox: WebhookOutbox {
     private let memory = InMemoryOutbox()
-    private let journal: any StateStore
+    private let stateStore: any StateStore
 
-    init(journal: any StateStore) { self.journal = journal }
+    init(stateStore: any StateStore) { self.stateStore = stateStore }
 
     func insert(_ delivery: WebhookDelivery) -> Bool { insert(delivery, together: []) }
 
@@ -18,13 +18,13 @@ final class JournaledOutbox: WebhookOutbox {
     @discardableResult
     func insert(_ delivery: WebhookDelivery, together changes: [StateChange]) -> Bool {
         let inserted = memory.insert(delivery)
-        _ = journal.enqueue(inserted ? changes + [.delivery(delivery)] : changes)
+        _ = stateStore.enqueue(inserted ? changes + [.delivery(delivery)] : changes)
         return inserted
     }
 
     func update(_ delivery: WebhookDelivery) {
         memory.update(delivery)
-        _ = journal.enqueue([.delivery(delivery)])
+        _ = stateStore.enqueue([.delivery(delivery)])
     }
 
     func delivery(id: String) -> WebhookDelivery? { memory.delivery(id: id) }

@@ -1,4 +1,5 @@
 import CEpoll
+import Deadlines
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,10 +17,9 @@ protocol EventLoopHandler: AnyObject, Sendable {
 ///
 /// Why not Dispatch sources (the first design): on Linux every source event passes through
 /// libdispatch's manager thread — it waits in epoll, wakes a worker to run the handler, and is
-/// woken again to re-arm the one-shot registration — three thread switches per request, measured
-/// at 2.9 voluntary context switches per request on the Krea simulator (Benchmarks/README.md).
+/// woken again to re-arm the one-shot registration — three thread switches per request.
 /// Here the thread that waits in `epoll_wait` reads the request, runs the handler and writes the
-/// answer: one wake-up.
+/// answer: one wake-up. (Measured: Benchmarks/README.md, "HTTP server" and "Thread hand-off".)
 ///
 /// Loops are shared by every server of the process (``shared(count:)``) and live as long as it.
 final class EventLoop: TaskExecutor, Sendable {

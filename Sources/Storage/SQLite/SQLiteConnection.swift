@@ -1,8 +1,8 @@
 // The SQLite that sqlite-nio bundles (its C module), called directly on the store's own serial
 // queue: a whole group-commit transaction is one hop to that queue, and every statement is
 // prepared once and reused. (sqlite-nio's async API costs one thread-pool round trip per
-// statement; measured in Benchmarks/durability.sh, that alone kept the SQLite store under 0.8× of
-// memory-only throughput.)
+// statement, which alone keeps the SQLite store below the durability target; measured:
+// Benchmarks/README.md, "Durability".)
 import VaporCSQLite
 
 /// A value bound to or read from a statement.

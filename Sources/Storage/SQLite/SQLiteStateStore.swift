@@ -3,8 +3,6 @@ import GatewayCore
 
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
 #endif
 
 /// The embedded durable store: one SQLite database in WAL mode under `state.dir`
@@ -72,11 +70,9 @@ public final class SQLiteStateStore: StateStore {
 
     public var failure: StoreError? { commits.failure }
 
-    /// Transactions written since opening.
-    public var batchesWritten: Int { commits.batchesWritten }
+    public var keepsFinishedJobs: Bool { true }
 
-    /// Changes written since opening (over `batchesWritten`: the average group size).
-    public var changesWritten: Int { commits.changesWritten }
+    public var activity: StoreActivity { StoreActivity(transactions: commits.batchesWritten, changes: commits.changesWritten) }
 
     public func close() async {
         await commits.close()

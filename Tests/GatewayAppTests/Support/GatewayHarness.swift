@@ -118,7 +118,7 @@ final class GatewayHarness: Sendable {
         let application: GatewayApplication
         if let store {
             application = try GatewayApplication(
-                configuration: configuration, providers: providers, store: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
+                configuration: configuration, providers: providers, stateStore: store, keepingFinishedJobs: keepingFinishedJobs, logger: logger)
             try await application.recover()
         } else {
             application = try await GatewayApplication.open(

@@ -1,5 +1,5 @@
 import Testing
-@testable import HTTPServer
+import Deadlines
 
 @Suite("DeadlineHeap")
 struct DeadlineHeapTests {

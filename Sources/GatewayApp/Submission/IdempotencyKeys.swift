@@ -32,9 +32,13 @@ final class IdempotencyKeys: Sendable {
     }
 
     private let state = Mutex(State())
+    private let clock: any GatewayClock
+
+    init(clock: any GatewayClock = SystemClock()) { self.clock = clock }
 
     /// Records read back from the store at start-up (those younger than 24 h).
-    func restore(_ records: [IdempotencyRecord], now: Timestamp = .now()) {
+    func restore(_ records: [IdempotencyRecord]) {
+        let now = clock.now()
         state.withLock { state in
             for record in records where record.jobID != nil || record.responseStatus != nil {
                 guard record.createdAt.adding(Self.lifetime) > now else { continue }
@@ -48,7 +52,7 @@ final class IdempotencyKeys: Sendable {
     func begin(owner: String, key: String, requestHash: String) async -> Outcome {
         let id = Self.id(owner, key)
         while true {
-            let now = Timestamp.now()
+            let now = clock.now()
             let decided = Mutex<Outcome?>(nil)
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in

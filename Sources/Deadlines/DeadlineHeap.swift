@@ -1,4 +1,4 @@
-/// A binary min-heap of payloads by deadline, ties in insertion order: the event loops' timers,
+/// A binary min-heap of payloads by deadline, ties in insertion order: the HTTP event loops' timers,
 /// and any other "wake me at" list (the gateway's first-poll schedule and `Prefer: wait`
 /// deadlines).
 public struct DeadlineHeap<Deadline: Comparable, Payload> {

@@ -12,12 +12,12 @@ struct JobStoreTests {
             cost: Money(micros: 30_000), createdAt: Timestamp(unixMilliseconds: 1_763_700_000_000 + Int64(index)), metadata: nil, webhookURL: nil)
     }
 
-    static func completed(_ store: JobStore, _ job: Job) {
+    static func completed(_ store: JobRegistry, _ job: Job) {
         _ = store.apply(ProviderJobSnapshot(providerJobID: "p", status: .completed, providerStatus: "completed", resultURLs: ["u"]), to: job.id, at: .now())
     }
 
     @Test func waitsEndWithTheirJobOrAtTheirDeadline() async throws {
-        let store = JobStore()
+        let store = JobRegistry()
         let jobs = (0..<200).map { Self.job($0) }
         for job in jobs { store.insert(job) }
         try await withThrowingTaskGroup(of: Job?.self) { group in
@@ -44,7 +44,7 @@ struct JobStoreTests {
 
     /// Short and long waits mixed: each ends at its own time, and the long ones still end with their job.
     @Test func shortWaitsAfterLongOnesEndOnTime() async throws {
-        let store = JobStore()
+        let store = JobRegistry()
         let long = Self.job(1), short = Self.job(2)
         store.insert(long)
         store.insert(short)
@@ -60,7 +60,7 @@ struct JobStoreTests {
     /// Many clients waiting on one job with the same time run out together, and all get the job;
     /// a wait far longer than any clock can count still ends with its job.
     @Test func manyWaitsOnOneJobRunOutTogether() async throws {
-        let store = JobStore()
+        let store = JobRegistry()
         let job = Self.job(7)
         store.insert(job)
         let answers = await withTaskGroup(of: Job?.self) { group -> [Job?] in
@@ -78,8 +78,8 @@ struct JobStoreTests {
     /// Deadlines of waits that ended with their job are dropped once they outnumber live waits, so a
     /// busy `Prefer: wait` door does not hold one entry per request for the whole wait time.
     @Test func staleDeadlinesAreDroppedWhenTheyOutnumberLiveWaits() async throws {
-        let store = JobStore()
-        let count = JobStore.staleDeadlineSlack + 500
+        let store = JobRegistry()
+        let count = JobRegistry.staleDeadlineSlack + 500
         let jobs = (0..<count).map { Self.job($0) }
         for job in jobs { store.insert(job) }
         try await withThrowingTaskGroup(of: Job?.self) { group in
@@ -100,7 +100,7 @@ struct JobStoreTests {
     }
 
     @Test func evictionKeepsOpenJobsAndTheNewestFinishedAndTheTallyWhole() {
-        let store = JobStore(keepingFinished: 3)
+        let store = JobRegistry(keepingFinished: 3)
         let jobs = (0..<10).map { Self.job($0, owner: $0 % 2 == 0 ? "key-a" : "key-b") }
         for job in jobs { store.insert(job) }
         for job in jobs.prefix(8) { Self.completed(store, job) }

@@ -1,5 +1,5 @@
+import Deadlines
 import GatewayCore
-import HTTPServer
 import Providers
 import Storage
 import Synchronization
@@ -12,7 +12,7 @@ import Synchronization
 /// Open jobs stay in memory; finished ones stay until `keepingFinished` newer ones have finished
 /// (`evict`), then live only in the store, where `lookup` and `page` find them. A tally over every
 /// job ever admitted stays in memory, so reports and metrics never depend on what is resident.
-public final class JobStore: Sendable {
+public final class JobRegistry: Sendable {
     private struct State: ~Copyable {
         var jobs: [String: Job] = [:]
         /// Each owner's resident job ids in creation order (ids sort by time); ids of evicted jobs
@@ -106,12 +106,15 @@ public final class JobStore: Sendable {
     static let staleDeadlineSlack = 4_096
 
     private let state = Mutex(State())
-    private let archive: any StateStore
+    private let stateStore: any StateStore
+    private let clock: any GatewayClock
     /// How many finished jobs stay in memory.
     public let keepingFinished: Int
 
-    public init(archive: any StateStore = MemoryStateStore(), keepingFinished: Int = 10_000) {
-        self.archive = archive
+    /// Jobs beyond memory are read from `stateStore`; `clock` times `Prefer: wait` deadlines.
+    public init(stateStore: any StateStore = MemoryStateStore(), keepingFinished: Int = 10_000, clock: any GatewayClock = SystemClock()) {
+        self.stateStore = stateStore
+        self.clock = clock
         self.keepingFinished = max(0, keepingFinished)
     }
 
@@ -164,7 +167,7 @@ public final class JobStore: Sendable {
     /// The job, from memory or else from the store (`nil` if neither has it).
     public func lookup(id: String) async throws(StoreError) -> Job? {
         if let job = job(id: id) { return job }
-        return try await archive.job(id: id)
+        return try await stateStore.job(id: id)
     }
 
     /// Brings a stored job back into memory (to change it): the resident copy, and whether this
@@ -195,7 +198,7 @@ public final class JobStore: Sendable {
     /// (`Prefer: wait`).
     public func waitUntilTerminal(id: String, timeout: Duration) async -> Job? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Job?, Never>) in
-            let due = WakeUp.roundedUp(.now + max(timeout, .zero), stepNanoseconds: Self.waitStepNanoseconds)
+            let due = WakeUp.roundedUp(clock.instant + max(timeout, .zero), stepNanoseconds: Self.waitStepNanoseconds)
             let answerNow = state.withLock { state -> Job?? in
                 guard let job = state.jobs[id] else { return .some(nil) }
                 if job.status.isTerminal { return .some(job) }
@@ -209,7 +212,7 @@ public final class JobStore: Sendable {
                 }
                 state.deadlines.insert(deadline: due, WaitDeadline(jobID: id, token: state.nextWaiter))
                 if state.deadlineWakeUp.needsArming(for: due) {
-                    state.deadlineWakeUp.arm(at: due) { [self] generation in expireWaits(generation: generation) }
+                    state.deadlineWakeUp.arm(at: due, clock: clock) { [self] generation in expireWaits(generation: generation) }
                 }
                 return .none
             }
@@ -223,7 +226,7 @@ public final class JobStore: Sendable {
     private func expireWaits(generation: UInt64) -> ContinuousClock.Instant? {
         let (expired, next) = state.withLock { state -> ([(Waiter, Job?)], ContinuousClock.Instant?) in
             guard state.deadlineWakeUp.isCurrent(generation) else { return ([], nil) }
-            let now = ContinuousClock.now
+            let now = clock.instant
             // Grouped by job: many clients waiting on one job leave its list in one pass each
             // time, not one search and shift per client.
             var due: [String: Set<UInt64>] = [:]
@@ -363,7 +366,7 @@ public final class JobStore: Sendable {
         var storeCursor = cursor
         var fromStore = 0
         while fromStore <= limit {
-            let batch = try await archive.jobs(owner: owner, status: status, before: storeCursor, limit: limit + 1)
+            let batch = try await stateStore.jobs(owner: owner, status: status, before: storeCursor, limit: limit + 1)
             for job in batch where self.job(id: job.id) == nil && merged[job.id] == nil {
                 merged[job.id] = job
                 fromStore += 1
