@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 extension HTTPTransport {
     /// The shortest and longest wait passed on from a provider's `Retry-After`: a `0` would
@@ -35,17 +36,7 @@ extension HTTPTransport {
               let hour = Int(time[0]), let minute = Int(time[1]), let second = Int(time[2]),
               hour < 24, minute < 60, second < 61
         else { return nil }
-        let days = daysFromCivil(year: year, month: monthIndex + 1, day: day)
-        return Double(days * 86_400 + hour * 3_600 + minute * 60 + second)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's `days_from_civil`).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
+        let days = BudgetWindow.daysFromCivil(year: Int64(year), month: Int64(monthIndex + 1), day: Int64(day))
+        return Double(days * 86_400 + Int64(hour * 3_600 + minute * 60 + second))
     }
 }
