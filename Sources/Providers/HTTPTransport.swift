@@ -202,8 +202,7 @@ struct HTTPTransport: Sendable {
 
     /// A `Duration` as NIO's `TimeAmount`.
     static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        .nanoseconds(duration.nanoseconds)
     }
 
     /// `30 s`, `0.3 s`.

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ public enum HostResolver {
         await withCheckedContinuation { (continuation: CheckedContinuation<[IPAddress], Never>) in
             let once = ResumeOnce(continuation)
             Thread.detachNewThread { once.resume(lookup(host)) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeout.timeInterval) {
                 once.resume([])
             }
         }

@@ -134,7 +134,7 @@ public final class WebhookDeliverer: Sendable {
         let elapsed = ContinuousClock.now - started
         let attempt = WebhookDelivery.Attempt(
             at: at, status: outcome.status, error: outcome.error,
-            latencyMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000))
+            latencyMilliseconds: Int(elapsed.milliseconds))
         delivery.attempts.append(attempt)
         switch outcome.verdict {
         case .delivered:
@@ -204,7 +204,7 @@ public final class WebhookDeliverer: Sendable {
         }
         request.body = .bytes(ByteBuffer(bytes: delivery.body))
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(configuration.timeout.components.seconds) * 1_000_000_000 + configuration.timeout.components.attoseconds / 1_000_000_000))
+            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             _ = try? await response.body.collect(upTo: 64 * 1024)
             let status = Int(response.status.code)
             if (200..<300).contains(status) { return (.delivered, status, nil) }

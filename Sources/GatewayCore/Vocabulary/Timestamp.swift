@@ -23,8 +23,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// This instant plus a duration.
     public func adding(_ duration: Duration) -> Timestamp {
-        let (seconds, attoseconds) = duration.components
-        return Timestamp(unixMilliseconds: unixMilliseconds + seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        Timestamp(unixMilliseconds: unixMilliseconds + duration.milliseconds)
     }
 
     /// RFC 3339 in UTC with whole seconds.

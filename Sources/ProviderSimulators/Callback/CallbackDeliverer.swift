@@ -1,4 +1,5 @@
 import Dispatch
+import GatewayCore
 import HTTPServer
 import Synchronization
 
@@ -27,7 +28,7 @@ final class CallbackDeliverer: Sendable {
     /// meanwhile or forgotten) and delivers it.
     func schedule(after delay: Duration, jobID: String, url: String, render: @escaping @Sendable () -> [UInt8]?) {
         inFlight.add(1, ordering: .relaxed)
-        timerQueue.asyncAfter(deadline: .now() + .nanoseconds(max(delay.nanoseconds, 0))) { [self] in
+        timerQueue.asyncAfter(deadline: .now() + .nanoseconds(Int(max(delay.nanoseconds, 0)))) { [self] in
             guard !stopped.load(ordering: .relaxed), let body = render() else {
                 inFlight.subtract(1, ordering: .relaxed)
                 return

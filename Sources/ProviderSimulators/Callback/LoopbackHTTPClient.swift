@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GatewayCore
 import HTTPServer
 
 /// A minimal, blocking HTTP/1.1 client for callbacks: `http://` to loopback only (the simulators
@@ -114,7 +115,7 @@ enum LoopbackHTTPClient {
 
     private static func setTimeouts(_ fd: Int32, remaining: Duration) throws(Failure) {
         guard remaining > .zero else { throw .timeout }
-        let micros = max(remaining.nanoseconds / 1000, 1000)
+        let micros = Int(max(remaining.nanoseconds / 1000, 1000))
         var value = timeval(tv_sec: micros / 1_000_000, tv_usec: micros % 1_000_000)
         let size = socklen_t(MemoryLayout<timeval>.size)
         guard setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &value, size) == 0,

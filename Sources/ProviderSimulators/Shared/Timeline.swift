@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 /// When a job was created, on the monotonic clock (for its lifecycle) and the wall clock (for its
 /// timestamps). A job's status is computed from this on every read: no timer per job.
@@ -32,20 +33,6 @@ struct Timeline: Sendable {
 
     /// Seconds since the epoch at creation.
     var createdUnixSeconds: Int64 { createdUnixMillis / 1000 }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// Whole nanoseconds, rounded down (for Dispatch deadlines).
-    var nanoseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-    }
 }
 
 /// RFC 3339 timestamps in UTC with milliseconds (`2026-03-01T09:30:00.125Z`).
