@@ -35,16 +35,12 @@ struct Demo: AsyncParsableCommand {
             settings.stepDelay = .milliseconds(Int(stepSeconds * 1000))
             // The demo's callbacks go to the gateway on loopback over http.
             settings.enforceCallbackURLPolicy = false
-            switch provider.kind {
-            case .krea:
-                let simulator = KreaSimulator(configuration: settings)
-                _ = try simulator.start()
-                simulators.append { await simulator.shutdown() }
-            case .evolink:
-                let simulator = EvolinkSimulator(configuration: settings)
-                _ = try simulator.start()
-                simulators.append { await simulator.shutdown() }
+            let simulator: any ProviderSimulator = switch provider.kind {
+            case .krea: KreaSimulator(configuration: settings)
+            case .evolink: EvolinkSimulator(configuration: settings)
             }
+            try simulator.start()
+            simulators.append { await simulator.shutdown() }
             logger.info("simulator started", metadata: ["provider": "\(provider.name)", "kind": "\(provider.kind.rawValue)", "base_url": "\(provider.baseURL)"])
         }
         if simulatorsOnly {

@@ -13,8 +13,9 @@ import HTTPServer
 /// - A task walks pending → processing → completed (progress 0 → 50 → 100), one status per
 ///   `stepDelay`; `[sim:…]` markers in the prompt change that (see ``SimulatorMarkers``).
 /// - Control: `POST /__sim/inject`, `GET|DELETE /__sim/received`, `GET /__sim/callbacks`.
-public final class EvolinkSimulator: Sendable {
-    private let core: SimulatorCore
+public final class EvolinkSimulator: ProviderSimulator {
+    /// The shared machinery: server, request log, callbacks, injected failures.
+    public let core: SimulatorCore
     private let tasks: JobStore<EvolinkTask>
 
     /// A simulator that is not started yet.
@@ -23,10 +24,7 @@ public final class EvolinkSimulator: Sendable {
         tasks = JobStore(capacity: configuration.maxRetainedJobs)
     }
 
-    /// The configuration it was made with.
-    public var configuration: SimulatorConfiguration { core.configuration }
-
-    /// Binds and starts serving; returns the base URL (`http://127.0.0.1:<port>`).
+    /// Binds and starts serving Evolink's routes; returns the base URL (`http://127.0.0.1:<port>`).
     @discardableResult
     public func start() throws -> String {
         var router = Router(renderError: EvolinkError.renderError)
@@ -35,32 +33,10 @@ public final class EvolinkSimulator: Sendable {
         return try core.start(router: router, renderError: EvolinkError.renderError)
     }
 
-    /// Stops serving and sending callbacks.
-    public func shutdown() async { await core.shutdown() }
-
-    /// The base URL once started.
-    public var baseURL: String? { core.baseURL }
-
-    /// Every request received (control requests excluded), in arrival order; the newest
-    /// `maxRecordedRequests` only.
-    public func received() -> [RecordedRequest] { core.recorder.snapshot() }
-
-    /// Forgets the recorded requests.
-    public func clearReceived() { core.recorder.removeAll() }
-
-    /// Every callback POST made so far (each copy is one attempt), oldest first.
-    public func callbackAttempts() -> [CallbackAttempt] { core.callbacks.attempts.snapshot() }
-
-    /// Callbacks scheduled or being sent.
-    public var pendingCallbackCount: Int { core.callbacks.pendingCount }
-
-    /// The next `count` submissions (after authentication) answer `status` with Evolink's error body.
-    public func injectSubmissionFailures(status: Int, count: Int) { core.injectSubmissionFailures(status: status, count: count) }
-
     /// The task as `GET /v1/tasks/{id}` would show it now (objects as `[String: any Sendable]`,
     /// arrays as `[any Sendable]`), or nil when unknown or forgotten.
     public func job(id: String) -> [String: any Sendable]? {
-        tasks.get(id)?.json(at: .now, stepDelay: core.configuration.stepDelay).sendableValue as? [String: any Sendable]
+        tasks.sendableJSON(id: id, stepDelay: core.configuration.stepDelay)
     }
 
     /// How many tasks are retained.
@@ -97,7 +73,7 @@ public final class EvolinkSimulator: Sendable {
                 id: EvolinkTask.makeID(unixSeconds: timeline.createdUnixSeconds), quality: accepted.quality, timeline: timeline,
                 markers: markers, callbackURL: accepted.callbackURL, imageID: RandomUUID.make())
         } while !tasks.insert(task, id: task.id)
-        scheduleCallback(for: task)
+        core.scheduleTerminalCallback(for: task, in: tasks)
         if let delay = markers.delay { try? await Task.sleep(for: delay) }
         return .json(200, task.submissionJSON)
     }
@@ -108,18 +84,5 @@ public final class EvolinkSimulator: Sendable {
             return EvolinkError.response(404, message: "task not found")
         }
         return .json(200, task.json(at: .now, stepDelay: core.configuration.stepDelay))
-    }
-
-    /// One callback when the task completes or fails, with the task-query body.
-    private func scheduleCallback(for task: EvolinkTask) {
-        let stepDelay = core.configuration.stepDelay
-        guard let url = task.callbackURL, !task.markers.noCallback, let delay = task.terminalDelay(stepDelay: stepDelay) else { return }
-        let tasks = tasks
-        let id = task.id
-        core.callbacks.schedule(after: delay, jobID: id, url: url) {
-            guard let task = tasks.get(id) else { return nil }
-            let at = max(ContinuousClock.now, task.timeline.created + delay)
-            return Array(task.json(at: at, stepDelay: stepDelay).serialized.utf8)
-        }
     }
 }

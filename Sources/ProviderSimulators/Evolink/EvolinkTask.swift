@@ -4,8 +4,8 @@ import GatewayCore
 /// An Evolink image task. Its status is computed on read from its creation time: pending →
 /// processing → completed (progress 0 → 50 → 100), or failed per the markers (PROVIDERS.md
 /// §Evolink: four statuses; a cancel shows as `failed` with `request_cancelled`).
-struct EvolinkTask: Sendable {
-    enum Status: String, Sendable {
+struct EvolinkTask: SimulatedJob {
+    enum Status: String, SimulatedStatus {
         case pending, processing, completed, failed
 
         var isTerminal: Bool { self == .completed || self == .failed }
@@ -27,7 +27,8 @@ struct EvolinkTask: Sendable {
         return "task-unified-\(unixSeconds)-\(suffix)"
     }
 
-    /// The statuses the task walks through, one per step.
+    /// The statuses the task walks through, one per step; the last is terminal unless the task
+    /// never ends.
     var path: [Status] {
         switch markers.outcome {
         case .completed: return [.pending, .processing, .completed]
@@ -37,22 +38,10 @@ struct EvolinkTask: Sendable {
         }
     }
 
-    /// Time from creation to the terminal status, or nil when the task never ends by itself.
-    func terminalDelay(stepDelay: Duration) -> Duration? {
-        let path = path
-        guard let last = path.last, last.isTerminal else { return nil }
-        return stepDelay * (path.count - 1)
-    }
-
-    func status(at now: ContinuousClock.Instant, stepDelay: Duration) -> Status {
-        let path = path
-        return path[timeline.step(at: now, stepDelay: stepDelay, lastStep: path.count - 1)]
-    }
-
     /// `GET /v1/tasks/{id}`: `{created, id, model, object, progress, status, results?, error?,
     /// task_info, type}`.
     func json(at now: ContinuousClock.Instant, stepDelay: Duration) -> JSONValue {
-        let status = status(at: now, stepDelay: stepDelay)
+        let status = walk(at: now, stepDelay: stepDelay).status
         var members = header(status: status)
         switch status {
         case .completed:

@@ -3,9 +3,9 @@ import GatewayCore
 
 /// A Krea job: how it was created and what the test asked of it. Its status is computed on read
 /// from its creation time (PROVIDERS.md §Krea: nine statuses, terminal ⇔ `completed_at` set).
-struct KreaJob: Sendable {
+struct KreaJob: SimulatedJob {
     /// Krea's job statuses.
-    enum Status: String, Sendable, CaseIterable {
+    enum Status: String, SimulatedStatus, CaseIterable {
         case backlogged, queued, scheduled, processing, sampling
         case intermediateComplete = "intermediate-complete"
         case completed, failed, cancelled
@@ -37,19 +37,14 @@ struct KreaJob: Sendable {
         }
     }
 
-    /// Time from creation to the terminal status, or nil when the job never ends by itself.
-    func terminalDelay(stepDelay: Duration) -> Duration? {
-        let path = path
-        guard let last = path.last, last.isTerminal else { return nil }
-        return stepDelay * (path.count - 1)
-    }
+    var callbackURL: String? { webhookURL }
+
+    var isCancelledByClient: Bool { cancelledAt != nil }
 
     /// The status and completion time (wall-clock ms) at `now`.
     func state(at now: ContinuousClock.Instant, stepDelay: Duration) -> (status: Status, completedAt: Int64?) {
         if let cancelledAt, cancelledAt <= now { return (.cancelled, timeline.unixMillis(of: cancelledAt)) }
-        let path = path
-        let step = timeline.step(at: now, stepDelay: stepDelay, lastStep: path.count - 1)
-        let status = path[step]
+        let (step, status) = walk(at: now, stepDelay: stepDelay)
         return (status, status.isTerminal ? timeline.unixMillis(ofStep: step, stepDelay: stepDelay) : nil)
     }
 

@@ -14,11 +14,12 @@ import HTTPServer
 /// - A job walks queued → processing → sampling → completed, one status per `stepDelay`;
 ///   `[sim:…]` markers in the prompt change that (see ``SimulatorMarkers``).
 /// - Control: `POST /__sim/inject`, `GET|DELETE /__sim/received`, `GET /__sim/callbacks`.
-public final class KreaSimulator: Sendable {
+public final class KreaSimulator: ProviderSimulator {
     /// The model path segments Krea serves.
     static let models: Set<String> = ["medium", "large", "medium-turbo"]
 
-    private let core: SimulatorCore
+    /// The shared machinery: server, request log, callbacks, injected failures.
+    public let core: SimulatorCore
     private let jobs: JobStore<KreaJob>
 
     /// A simulator that is not started yet.
@@ -27,10 +28,8 @@ public final class KreaSimulator: Sendable {
         jobs = JobStore(capacity: configuration.maxRetainedJobs)
     }
 
-    /// The configuration it was made with.
-    public var configuration: SimulatorConfiguration { core.configuration }
-
-    /// Binds and starts serving; returns the base URL (`http://127.0.0.1:<port>`).
+    /// Binds and starts serving Krea's routes (and OpenAI's images endpoint); returns the base
+    /// URL (`http://127.0.0.1:<port>`).
     @discardableResult
     public func start() throws -> String {
         var router = Router(renderError: Self.renderError)
@@ -41,33 +40,11 @@ public final class KreaSimulator: Sendable {
         return try core.start(router: router, renderError: Self.renderError)
     }
 
-    /// Stops serving and sending callbacks.
-    public func shutdown() async { await core.shutdown() }
-
-    /// The base URL once started.
-    public var baseURL: String? { core.baseURL }
-
-    /// Every request received (control requests excluded), in arrival order; the newest
-    /// `maxRecordedRequests` only.
-    public func received() -> [RecordedRequest] { core.recorder.snapshot() }
-
-    /// Forgets the recorded requests.
-    public func clearReceived() { core.recorder.removeAll() }
-
-    /// Every callback POST made so far (each copy is one attempt), oldest first.
-    public func callbackAttempts() -> [CallbackAttempt] { core.callbacks.attempts.snapshot() }
-
-    /// Callbacks scheduled or being sent.
-    public var pendingCallbackCount: Int { core.callbacks.pendingCount }
-
-    /// The next `count` submissions (after authentication) answer `status` with Krea's error body.
-    public func injectSubmissionFailures(status: Int, count: Int) { core.injectSubmissionFailures(status: status, count: count) }
-
     /// The job as `GET /jobs/{id}` would show it now: `job_id`, `status`, `created_at`,
     /// `completed_at` and `result` (objects as `[String: any Sendable]`, arrays as
     /// `[any Sendable]`, null as `NSNull`), or nil when unknown or forgotten.
     public func job(id: String) -> [String: any Sendable]? {
-        jobs.get(id)?.json(at: .now, stepDelay: core.configuration.stepDelay).sendableValue as? [String: any Sendable]
+        jobs.sendableJSON(id: id, stepDelay: core.configuration.stepDelay)
     }
 
     /// How many jobs are retained.
@@ -103,7 +80,7 @@ public final class KreaSimulator: Sendable {
             id: RandomUUID.string(), model: model, timeline: .now(), markers: markers,
             webhookURL: webhookURL, imageID: RandomUUID.make(), cancelledAt: nil)
         _ = jobs.insert(job, id: job.id)
-        scheduleCallback(for: job)
+        core.scheduleTerminalCallback(for: job, in: jobs)
         if let delay = markers.delay { try? await Task.sleep(for: delay) }
         return .json(200, job.initialJSON)
     }
@@ -131,20 +108,6 @@ public final class KreaSimulator: Sendable {
             core.callbacks.deliver(jobID: job.id, url: url, body: Array(body.serialized.utf8))
         }
         return .json(200, body)
-    }
-
-    /// One callback at the job's natural end, unless it was cancelled meanwhile (the cancel
-    /// sent its own) or forgotten.
-    private func scheduleCallback(for job: KreaJob) {
-        let stepDelay = core.configuration.stepDelay
-        guard let url = job.webhookURL, !job.markers.noCallback, let delay = job.terminalDelay(stepDelay: stepDelay) else { return }
-        let jobs = jobs
-        let id = job.id
-        core.callbacks.schedule(after: delay, jobID: id, url: url) {
-            guard let job = jobs.get(id), job.cancelledAt == nil else { return nil }
-            let at = max(ContinuousClock.now, job.timeline.created + delay)
-            return Array(job.json(at: at, stepDelay: stepDelay).serialized.utf8)
-        }
     }
 
     // MARK: Errors
@@ -175,11 +138,4 @@ public final class KreaSimulator: Sendable {
         for field in failure.headers { response.headers.add(name: field.name, value: field.value) }
         return response
     }
-}
-
-/// Answers shared by both simulators.
-enum SimulatedAnswers {
-    /// `[sim:garbage]`: a 200 labelled JSON whose body is not JSON (an HTML page from a proxy).
-    static let garbage = HTTPResponse(
-        status: 200, headers: ["Content-Type": "application/json"], body: "<html><body>502 upstream hiccup</body></html>")
 }

@@ -4,7 +4,9 @@ import Synchronization
 
 /// What both simulators share: the server and its lifecycle, the request log, injected
 /// submission failures, authentication, callbacks, and the `/__sim/` control endpoints.
-final class SimulatorCore: Sendable {
+///
+/// Public by name only (a ``ProviderSimulator`` hands it out); every member is internal.
+public final class SimulatorCore: Sendable {
     let configuration: SimulatorConfiguration
     let recorder: BoundedLog<RecordedRequest>
     let callbacks: CallbackDeliverer
