@@ -12,78 +12,37 @@ Run: python3 compat_peer.py BINARY   (prints 'N passed, N failed', exits 1 on a 
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import openai
 import requests
 from standardwebhooks.webhooks import Webhook
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = "kgw_demo_0123456789abcdef0123456789abcdef"
 TIGHT_KEY = "kgw_tight_0123456789abcdef0123456789abcdef"
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-from peer_checks import check, free_port, results  # noqa: E402 (the peers' shared helpers)
+from gateway_process import DemoGateway  # noqa: E402
+from peer_checks import Receiver, check, results  # noqa: E402 (the peers' shared helpers)
 
 
-class Receiver:
-    def __init__(self):
-        self.events = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                receiver.events.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
-class Gateway:
+class Gateway(DemoGateway):
     """`krea-gateway demo` on a copy of config/demo.yaml: free ports, step 0.05 s, a second key with a
-    budget too small for any image, webhooks allowed to loopback over http."""
+    budget too small for any image, webhooks allowed to loopback over http. Waits (up to 30 s)
+    for its 'listening' line."""
 
     def __init__(self, binary, workspace, medium_target="krea-2-medium"):
-        self.port = free_port()
-        text = open(os.path.join(HERE, "..", "..", "config", "demo.yaml")).read()
-        text = text.replace("127.0.0.1:9101", "127.0.0.1:%d" % free_port()).replace("127.0.0.1:9102", "127.0.0.1:%d" % free_port())
-        text = text.replace("\nlogging:", "  - {id: tight, name: \"Tight\", key: \"%s\", budget: {limit_usd: \"0.010\", period: daily}}\n\nlogging:"
-                            % TIGHT_KEY, 1)
-        text += ("webhooks: {secret: \"%s\", allow_http: true, allow_private_networks: true}\n" % SECRET
-                 + "compat: {openai_max_wait_s: 30, krea_paths: {medium: %s, large: krea-2-large}}\n" % medium_target)
-        self.config = os.path.join(workspace, "gateway-%s.yaml" % medium_target)
-        open(self.config, "w").write(text)
-        self.log = []
-        self.process = subprocess.Popen([binary, "demo", "--config", self.config, "--step-seconds", "0.05"],
-                                        env=dict(os.environ, GATEWAY_LISTEN="127.0.0.1:%d" % self.port),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        threading.Thread(target=lambda: [self.log.append(line) for line in self.process.stderr], daemon=True).start()
+        def edit(text):
+            text = text.replace("\nlogging:", "  - {id: tight, name: \"Tight\", key: \"%s\", budget: {limit_usd: \"0.010\", period: daily}}\n\nlogging:"
+                                % TIGHT_KEY, 1)
+            return text + ("webhooks: {secret: \"%s\", allow_http: true, allow_private_networks: true}\n" % SECRET
+                           + "compat: {openai_max_wait_s: 30, krea_paths: {medium: %s, large: krea-2-large}}\n" % medium_target)
+
+        super().__init__(binary, os.path.join(workspace, "gateway-%s.yaml" % medium_target), edit)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any("listening" in line for line in self.log):
             time.sleep(0.05)
-        self.base = "http://127.0.0.1:%d" % self.port
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
 
 
 def krea_docs_client(base, token, prompt, webhook=None):

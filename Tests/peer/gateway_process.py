@@ -1,10 +1,15 @@
 """Start the real krea-gateway binary on a free loopback port for a peer test, and stop it."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+
+from peer_checks import free_port
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
 class GatewayProcess:
@@ -46,3 +51,34 @@ class GatewayProcess:
                 self.process.kill()
                 self.process.wait()
         return self.process.returncode
+
+
+class DemoGateway:
+    """`krea-gateway demo --step-seconds 0.05` on a copy of config/demo.yaml written to
+    `config_path`, with the gateway and both simulators on free loopback ports; `edit` changes the
+    YAML text before it is written. Its log is collected in `log` in the background; it is not
+    waited for (each peer has its own test of readiness)."""
+
+    def __init__(self, binary, config_path, edit=lambda text: text):
+        self.port = free_port()
+        text = open(os.path.join(ROOT, "config", "demo.yaml"), encoding="utf-8").read()
+        text = text.replace("127.0.0.1:9101", "127.0.0.1:%d" % free_port()).replace("127.0.0.1:9102", "127.0.0.1:%d" % free_port())
+        self.config = config_path
+        with open(config_path, "w", encoding="utf-8") as file:
+            file.write(edit(text))
+        self.log = []
+        self.process = subprocess.Popen([binary, "demo", "--config", self.config, "--step-seconds", "0.05"],
+                                        env=dict(os.environ, GATEWAY_LISTEN="127.0.0.1:%d" % self.port),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
+        threading.Thread(target=lambda: [self.log.append(line) for line in self.process.stderr], daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        """SIGTERM, then up to 30 s; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()

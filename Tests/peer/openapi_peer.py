@@ -25,18 +25,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import types
 import urllib.error
 import urllib.request
 import xml.etree.ElementTree as ElementTree
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -66,7 +63,8 @@ ROUTES = {
 DOCUMENTED_ONLY = {("HEAD", "/healthz")}
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
-from peer_checks import check, free_port, results  # noqa: E402 (the peers' shared helpers)
+from gateway_process import DemoGateway  # noqa: E402
+from peer_checks import Receiver, check, results  # noqa: E402 (the peers' shared helpers)
 
 
 # MARK: Structure
@@ -133,32 +131,25 @@ def structural_checks(document):
 
 # MARK: The gateway
 
-class Gateway:
+class Gateway(DemoGateway):
     """`krea-gateway demo` on a copy of config/demo.yaml with free loopback ports."""
 
     def __init__(self, binary, workspace):
-        self.port = free_port()
-        text = open(os.path.join(ROOT, "config", "demo.yaml"), encoding="utf-8").read()
-        text = text.replace("127.0.0.1:9101", "127.0.0.1:%d" % free_port()).replace("127.0.0.1:9102", "127.0.0.1:%d" % free_port())
-        # Budgets big enough that fuzzed submissions keep reaching the providers (402 stays documented).
-        text = text.replace('limit_usd: "1.00"', 'limit_usd: "100000.00"').replace('limit_usd: "5.00"', 'limit_usd: "500000.00"')
-        # OpenAI-shaped requests wait for their job (well under schemathesis's request timeout); the
-        # directed 504 waits this long.
-        text += "compat: {openai_max_wait_s: 5}\n"
-        # Webhooks over http to 127.0.0.1 only. The demo key has no webhook secret and none is
-        # configured, so every webhook URL schemathesis sends is refused (400): only the directed
-        # checks' admin-created key (which gets a secret) has events delivered, to a local receiver.
-        text += "webhooks: {allow_http: true, allowed_hosts: [\"127.0.0.1\"], timeout_s: 2, retry_schedule_s: [0.2]}\n"
-        # /metrics behind a token, so that its 401 is exercised too.
-        text += "metrics: {bearer_token: \"%s\"}\n" % METRICS_TOKEN
-        self.config = os.path.join(workspace, "gateway.yaml")
-        open(self.config, "w", encoding="utf-8").write(text)
-        self.log = []
-        self.process = subprocess.Popen([binary, "demo", "--config", self.config, "--step-seconds", "0.05"],
-                                        env=dict(os.environ, GATEWAY_LISTEN="127.0.0.1:%d" % self.port),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, errors="replace")
-        threading.Thread(target=lambda: [self.log.append(line) for line in self.process.stderr], daemon=True).start()
-        self.base = "http://127.0.0.1:%d" % self.port
+        def edit(text):
+            # Budgets big enough that fuzzed submissions keep reaching the providers (402 stays documented).
+            text = text.replace('limit_usd: "1.00"', 'limit_usd: "100000.00"').replace('limit_usd: "5.00"', 'limit_usd: "500000.00"')
+            # OpenAI-shaped requests wait for their job (well under schemathesis's request timeout); the
+            # directed 504 waits this long.
+            text += "compat: {openai_max_wait_s: 5}\n"
+            # Webhooks over http to 127.0.0.1 only. The demo key has no webhook secret and none is
+            # configured, so every webhook URL schemathesis sends is refused (400): only the directed
+            # checks' admin-created key (which gets a secret) has events delivered, to a local receiver.
+            text += "webhooks: {allow_http: true, allowed_hosts: [\"127.0.0.1\"], timeout_s: 2, retry_schedule_s: [0.2]}\n"
+            # /metrics behind a token, so that its 401 is exercised too.
+            text += "metrics: {bearer_token: \"%s\"}\n" % METRICS_TOKEN
+            return text
+
+        super().__init__(binary, os.path.join(workspace, "gateway.yaml"), edit)
 
     def wait_ready(self, timeout=30.0):
         deadline = time.monotonic() + timeout
@@ -172,15 +163,6 @@ class Gateway:
             time.sleep(0.1)
         return False
 
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
-
 
 def fetch(url):
     """(status, body bytes) of a GET."""
@@ -192,28 +174,6 @@ def fetch(url):
 
 
 # MARK: Directed checks
-
-class Receiver:
-    """A webhook receiver on loopback answering 204."""
-
-    def __init__(self):
-        self.events = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                receiver.events.append(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-                self.send_response(204)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = "http://127.0.0.1:%d/hook" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
 
 class Conformance:
     """Checks one answer against the document: the status is documented for the operation, the
