@@ -266,11 +266,7 @@ struct PollSchedule {
     static let minStepNanoseconds: Int64 = 1_000_000
     /// The rounding step, in nanoseconds, for jobs polled every `interval`.
     static func stepNanoseconds(for interval: Duration) -> Int64 {
-        let (seconds, attoseconds) = interval.components
-        // From half a second up the step is the largest (and whole seconds could overflow below).
-        guard seconds < 1 else { return maxStepNanoseconds }
-        let tenth = (seconds * 1_000_000_000 + attoseconds / 1_000_000_000) / 10
-        return min(max(tenth, minStepNanoseconds), maxStepNanoseconds)
+        min(max(interval.saturatingNanoseconds / 10, minStepNanoseconds), maxStepNanoseconds)
     }
 
     /// The earliest entry when it is due by `now`, removed.

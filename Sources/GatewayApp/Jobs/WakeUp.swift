@@ -68,9 +68,9 @@ struct WakeUp {
     /// Instants more than ``horizon`` past the origin are rounded to it instead: configuration
     /// allows waits and intervals far longer than an `Int64` count of nanoseconds can hold.
     static func roundedUp(_ instant: ContinuousClock.Instant, stepNanoseconds: Int64) -> ContinuousClock.Instant {
-        let offset = (instant - origin).components
-        guard offset.seconds < horizonSeconds else { return origin + .seconds(horizonSeconds) }
-        let nanoseconds = max(offset.seconds * 1_000_000_000 + (offset.attoseconds + 999_999_999) / 1_000_000_000, 0)
+        let offset = instant - origin
+        guard offset.components.seconds < horizonSeconds else { return origin + .seconds(horizonSeconds) }
+        let nanoseconds = max(offset.nanosecondsRoundedUp, 0)
         let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
         return origin + .nanoseconds(steps * stepNanoseconds)
     }

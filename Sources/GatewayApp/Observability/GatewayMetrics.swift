@@ -120,7 +120,3 @@ final class GatewayMetrics: Sendable {
         }
     }
 }
-
-extension Duration {
-    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-}
