@@ -26,12 +26,12 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
-        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(level.rawValue)\",\"logger\":\(JSONText.quoted(label))"
-        line += ",\"message\":\(JSONText.quoted(message.description))"
+    public func log(event: LogEvent) {
+        var line = "{\"ts\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"logger\":\(JSONText.quoted(label))"
+        line += ",\"message\":\(JSONText.quoted(event.message.description))"
         var merged = metadata
-        if let explicit { merged.merge(explicit) { $1 } }
+        if let explicit = event.metadata { merged.merge(explicit) { $1 } }
+        if let error = event.error, merged["error"] == nil { merged["error"] = .string("\(error)") }
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !["ts", "level", "logger", "message"].contains(key) {
             line += ",\(JSONText.quoted(key)):\(Self.json(value))"
         }
