@@ -80,9 +80,8 @@ struct GenerationRoutes: Sendable {
     /// budget left.
     static func render(_ accepted: AcceptedSubmission) -> HTTPResponse {
         let job = accepted.job
-        var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)", "X-Generation-Id": job.id]
-        headers.add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
-        if let remaining = accepted.budgetRemaining { headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
+        var headers: HTTPHeaders = ["Location": "/v1/generations/\(job.id)"]
+        headers.addSubmission(accepted)
         if accepted.replayed { headers.add(name: "Idempotent-Replayed", value: "true") }
         if let wait = accepted.waited { headers.add(name: "Preference-Applied", value: "wait=\(wait.components.seconds)") }
         return .json(accepted.replayed || job.status.isTerminal ? 200 : 202, job.jsonObject, headers: headers)

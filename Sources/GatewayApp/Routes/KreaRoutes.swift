@@ -51,9 +51,7 @@ struct KreaRoutes: Sendable {
         case .accepted(let accepted):
             // Krea answers 200 with the job in its initial state.
             var answer = HTTPResponse.json(200, Self.job(accepted.job))
-            answer.headers.add(name: "X-Generation-Id", value: accepted.job.id)
-            answer.headers.add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
-            if let remaining = accepted.budgetRemaining { answer.headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
+            answer.headers.addSubmission(accepted)
             return answer
         case .refused(let refusal):
             var answer = Self.error(refusal.error)

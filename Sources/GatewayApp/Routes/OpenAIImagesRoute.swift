@@ -54,9 +54,7 @@ struct OpenAIImagesRoute: Sendable {
             answer = .error(APIError(status: 504, kind: .upstream, code: "upstream_timeout",
                                      message: "the generation \(job.id) is still running after \(maxWait.components.seconds) s; GET /v1/generations/\(job.id) for it"))
         }
-        answer.headers.add(name: "X-Generation-Id", value: job.id)
-        answer.headers.add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
-        if let remaining = accepted.budgetRemaining { answer.headers.add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
+        answer.headers.addSubmission(accepted)
         return answer
     }
 

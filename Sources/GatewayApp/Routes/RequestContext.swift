@@ -37,6 +37,16 @@ extension HTTPResponse {
     }
 }
 
+extension HTTPHeaders {
+    /// What every front door says of an admitted job: its id, what was reserved for it and the
+    /// budget left after that (API.md §3, §7).
+    mutating func addSubmission(_ accepted: AcceptedSubmission) {
+        add(name: "X-Generation-Id", value: accepted.job.id)
+        add(name: "X-Gateway-Cost-USD", value: accepted.price.apiString)
+        if let remaining = accepted.budgetRemaining { add(name: "X-Budget-Remaining-USD", value: remaining.apiString) }
+    }
+}
+
 extension HTTPRequest {
     /// `X-Webhook-URL`, checked for length (the service checks it against the URL policy).
     func webhookURLHeader() throws(APIError) -> String? {
