@@ -1,12 +1,13 @@
 import GatewayCore
+import GatewayTestSupport
 import Providers
 import Storage
 import Testing
 @testable import GatewayApp
 
 /// The in-memory working set on its own: waits, the finished order and eviction, the tally.
-@Suite("Job store")
-struct JobStoreTests {
+@Suite("Job registry")
+struct JobRegistryTests {
     static func job(_ index: Int, owner: String = "key-a") -> Job {
         Job(id: "gen_\(1_000_000 + index)", ownerKeyID: owner, model: "krea-2-medium", provider: "krea", providerModel: "m",
             cost: Money(micros: 30_000), createdAt: Timestamp(unixMilliseconds: 1_763_700_000_000 + Int64(index)), metadata: nil, webhookURL: nil)
@@ -16,8 +17,15 @@ struct JobStoreTests {
         _ = store.apply(ProviderJobSnapshot(providerJobID: "p", status: .completed, providerStatus: "completed", resultURLs: ["u"]), to: job.id, at: .now())
     }
 
+    /// Lets other tasks run until `condition` holds (bounded in real time).
+    static func until(_ condition: () -> Bool) async throws {
+        let limit = ContinuousClock.now + .seconds(10)
+        while !condition(), ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(1)) }
+    }
+
     @Test func waitsEndWithTheirJobOrAtTheirDeadline() async throws {
-        let store = JobRegistry()
+        let clock = ManualClock()
+        let store = JobRegistry(clock: clock)
         let jobs = (0..<200).map { Self.job($0) }
         for job in jobs { store.insert(job) }
         try await withThrowingTaskGroup(of: Job?.self) { group in
@@ -33,9 +41,13 @@ struct JobStoreTests {
         // A wait that runs out gets the job as it is, though a later deadline was armed first.
         let slow = Self.job(500)
         store.insert(slow)
-        let started = ContinuousClock.now
-        #expect(await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30))?.status == .queued)
-        #expect(ContinuousClock.now - started >= .milliseconds(30))
+        let slowWait = Task { await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30)) }
+        try await Self.until { store.waiterCount == 1 }
+        clock.advance(by: .milliseconds(29))
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.waiterCount == 1, "not before its deadline")
+        clock.advance(by: .milliseconds(11))
+        #expect(await slowWait.value?.status == .queued)
         #expect(store.waiterCount == 0)
         // Unknown and finished jobs answer at once.
         #expect(await store.waitUntilTerminal(id: "gen_unknown", timeout: .seconds(60)) == nil)
@@ -44,13 +56,17 @@ struct JobStoreTests {
 
     /// Short and long waits mixed: each ends at its own time, and the long ones still end with their job.
     @Test func shortWaitsAfterLongOnesEndOnTime() async throws {
-        let store = JobRegistry()
+        let clock = ManualClock()
+        let store = JobRegistry(clock: clock)
         let long = Self.job(1), short = Self.job(2)
         store.insert(long)
         store.insert(short)
         async let longWait = store.waitUntilTerminal(id: long.id, timeout: .seconds(60))
-        while store.waiterCount < 1 { try await Task.sleep(for: .milliseconds(2)) }
-        #expect(await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20))?.status == .queued)
+        try await Self.until { store.waiterCount == 1 }
+        let shortWait = Task { await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20)) }
+        try await Self.until { store.waiterCount == 2 }
+        clock.advance(by: .milliseconds(30))
+        #expect(await shortWait.value?.status == .queued)
         #expect(store.waiterCount == 1)
         Self.completed(store, long)
         #expect(await longWait?.status == .completed)
@@ -60,12 +76,16 @@ struct JobStoreTests {
     /// Many clients waiting on one job with the same time run out together, and all get the job;
     /// a wait far longer than any clock can count still ends with its job.
     @Test func manyWaitsOnOneJobRunOutTogether() async throws {
-        let store = JobRegistry()
+        let clock = ManualClock()
+        let store = JobRegistry(clock: clock)
         let job = Self.job(7)
         store.insert(job)
-        let answers = await withTaskGroup(of: Job?.self) { group -> [Job?] in
+        let answers = try await withThrowingTaskGroup(of: Job?.self) { group -> [Job?] in
             for _ in 0..<2_000 { group.addTask { await store.waitUntilTerminal(id: job.id, timeout: .milliseconds(50)) } }
-            return await group.reduce(into: []) { $0.append($1) }
+            try await Self.until { store.waiterCount == 2_000 && clock.sleeperCount > 0 }
+            #expect(clock.sleeperCount == 1, "one sleeping task for every deadline")
+            clock.advance(by: .milliseconds(60))
+            return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(answers.count == 2_000 && answers.allSatisfy { $0?.status == .queued })
         #expect(store.waiterCount == 0)
