@@ -57,7 +57,8 @@ struct WakeUp {
         generation &+= 1
     }
 
-    private static let origin = ContinuousClock.now
+    /// Where the rounding grid starts: the first time a deadline is rounded.
+    static let origin = ContinuousClock.now
     /// About 100 years: the latest deadline kept exactly.
     static let horizonSeconds: Int64 = 100 * 366 * 86_400
 
@@ -65,13 +66,19 @@ struct WakeUp {
     /// the deadlines of one step share one wake-up. In whole nanoseconds: a division of durations
     /// as Double could push an exact multiple of the step over it.
     ///
-    /// Instants more than ``horizon`` past the origin are rounded to it instead: configuration
-    /// allows waits and intervals far longer than an `Int64` count of nanoseconds can hold.
+    /// Instants before the origin round up too (the origin is set on first use, which may come
+    /// after the instant was read, and an injected clock may run behind the process's): clamping
+    /// them to the origin would push a deadline later by however long that was.
+    /// Instants more than ``horizonSeconds`` past the origin are rounded to it instead:
+    /// configuration allows waits and intervals far longer than an `Int64` count of nanoseconds.
     static func roundedUp(_ instant: ContinuousClock.Instant, stepNanoseconds: Int64) -> ContinuousClock.Instant {
         let offset = instant - origin
         guard offset.components.seconds < horizonSeconds else { return origin + .seconds(horizonSeconds) }
-        let nanoseconds = max(offset.nanosecondsRoundedUp, 0)
-        let steps = (nanoseconds + stepNanoseconds - 1) / stepNanoseconds
+        guard offset.components.seconds > -horizonSeconds else { return instant }
+        // Rounded toward positive infinity on both sides of the origin (integer division
+        // truncates toward zero, which is upwards for a negative count).
+        let nanoseconds = offset.nanosecondsRoundedUp
+        let steps = nanoseconds >= 0 ? (nanoseconds + stepNanoseconds - 1) / stepNanoseconds : nanoseconds / stepNanoseconds
         return origin + .nanoseconds(steps * stepNanoseconds)
     }
 }

@@ -24,7 +24,8 @@ struct JobRegistryTests {
     }
 
     @Test func waitsEndWithTheirJobOrAtTheirDeadline() async throws {
-        let store = JobRegistry()
+        let clock = ManualClock()
+        let store = JobRegistry(clock: clock)
         let jobs = (0..<200).map { Self.job($0) }
         for job in jobs { store.insert(job) }
         try await withThrowingTaskGroup(of: Job?.self) { group in
@@ -40,9 +41,13 @@ struct JobRegistryTests {
         // A wait that runs out gets the job as it is, though a later deadline was armed first.
         let slow = Self.job(500)
         store.insert(slow)
-        let started = ContinuousClock.now
-        #expect(await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30))?.status == .queued)
-        #expect(ContinuousClock.now - started >= .milliseconds(30))
+        let slowWait = Task { await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30)) }
+        try await Self.until { store.waiterCount == 1 }
+        clock.advance(by: .milliseconds(29))
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(store.waiterCount == 1, "not before its deadline")
+        clock.advance(by: .milliseconds(11))
+        #expect(await slowWait.value?.status == .queued)
         #expect(store.waiterCount == 0)
         // Unknown and finished jobs answer at once.
         #expect(await store.waitUntilTerminal(id: "gen_unknown", timeout: .seconds(60)) == nil)
@@ -51,13 +56,17 @@ struct JobRegistryTests {
 
     /// Short and long waits mixed: each ends at its own time, and the long ones still end with their job.
     @Test func shortWaitsAfterLongOnesEndOnTime() async throws {
-        let store = JobRegistry()
+        let clock = ManualClock()
+        let store = JobRegistry(clock: clock)
         let long = Self.job(1), short = Self.job(2)
         store.insert(long)
         store.insert(short)
         async let longWait = store.waitUntilTerminal(id: long.id, timeout: .seconds(60))
-        while store.waiterCount < 1 { try await Task.sleep(for: .milliseconds(2)) }
-        #expect(await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20))?.status == .queued)
+        try await Self.until { store.waiterCount == 1 }
+        let shortWait = Task { await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20)) }
+        try await Self.until { store.waiterCount == 2 }
+        clock.advance(by: .milliseconds(30))
+        #expect(await shortWait.value?.status == .queued)
         #expect(store.waiterCount == 1)
         Self.completed(store, long)
         #expect(await longWait?.status == .completed)

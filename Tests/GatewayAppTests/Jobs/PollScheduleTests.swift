@@ -44,6 +44,20 @@ struct PollScheduleTests {
         #expect(WakeUp.roundedUp(due - .milliseconds(49), stepNanoseconds: 50_000_000) == due)
     }
 
+    /// An instant read before the rounding origin was set (or from a clock that runs behind)
+    /// still rounds up by less than one step, not to the origin.
+    @Test func instantsBeforeTheOriginRoundUpByLessThanAStep() {
+        let origin = WakeUp.origin
+        for step in [Int64(1_000_000), 7_000_000, 50_000_000] {
+            for offset in [Int64(1), 999, 1_000_000, 6_999_999, 49_999_999, 50_000_000, 1_234_567_891, 3_600_000_000_000] {
+                let instant = origin - .nanoseconds(offset)
+                let rounded = WakeUp.roundedUp(instant, stepNanoseconds: step)
+                #expect(rounded >= instant && rounded - instant < .nanoseconds(step), "\(offset) ns before, step \(step)")
+                #expect(WakeUp.roundedUp(rounded, stepNanoseconds: step) == rounded)
+            }
+        }
+    }
+
     /// Configuration allows waits and intervals up to 10^12 s: far instants round to the horizon
     /// instead of overflowing a nanosecond count.
     @Test func farInstantsAndLongIntervalsDoNotOverflow() {
