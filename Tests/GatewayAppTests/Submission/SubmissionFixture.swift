@@ -12,11 +12,19 @@ final class ScriptedProvider: ImageProvider {
     let name: String
     private let answers = Mutex<[Result<ProviderJobSnapshot, ProviderError>]>([])
     private let submitted = Mutex<[GenerationRequest]>([])
+    private let fetchAnswers = Mutex<[ProviderJobSnapshot]>([])
+    private let fetched = Mutex<[String]>([])
 
     init(name: String) { self.name = name }
 
     /// Answers for the next submissions, in order (afterwards: a queued job each time).
     func script(_ next: Result<ProviderJobSnapshot, ProviderError>...) { answers.withLock { $0 += next } }
+
+    /// Answers for the next job reads, in order (afterwards: the job is still running).
+    func scriptFetch(_ next: ProviderJobSnapshot...) { fetchAnswers.withLock { $0 += next } }
+
+    /// The provider job ids read so far, in order.
+    var reads: [String] { fetched.withLock { $0 } }
 
     /// Every request submitted so far.
     var received: [GenerationRequest] { submitted.withLock { $0 } }
@@ -37,7 +45,9 @@ final class ScriptedProvider: ImageProvider {
     }
 
     func fetch(providerJobID: String, upstreamModel: String) async throws(ProviderError) -> ProviderJobSnapshot {
-        ProviderJobSnapshot(providerJobID: providerJobID, status: .running, providerStatus: "running")
+        fetched.withLock { $0.append(providerJobID) }
+        return fetchAnswers.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+            ?? ProviderJobSnapshot(providerJobID: providerJobID, status: .running, providerStatus: "running")
     }
 
     var canCancel: Bool { true }
@@ -80,8 +90,9 @@ struct SubmissionFixture {
     static let yaml = """
         admin: {master_key: "fixture-master"}
         webhooks: {secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+        jobs: {max_age_s: 60}
         providers:
-          primary: {kind: krea, base_url: "http://127.0.0.1:9", api_key: "k"}
+          primary: {kind: krea, base_url: "http://127.0.0.1:9", api_key: "k", poll_interval_s: 2}
           secondary: {kind: evolink, base_url: "http://127.0.0.1:9", api_key: "k"}
         models:
           model-a: {provider: primary, upstream_model: "a", price: {base_usd: "0.030"}}
