@@ -2,6 +2,10 @@
 # The build steps match .ci/run's (swift build), in release mode with a static Swift runtime.
 
 FROM swift:6.3-bookworm AS build
+# zlib for the HTTP core's gzip (as .ci/run installs it).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends zlib1g-dev=1:1.2.13* \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
@@ -11,9 +15,10 @@ RUN swift build -c release --product krea-gateway --static-swift-stdlib \
     && install -D .build/release/krea-gateway /out/krea-gateway
 
 FROM debian:bookworm-slim
-# ca-certificates for HTTPS to providers and webhook receivers; curl for the health check.
+# ca-certificates for HTTPS to providers and webhook receivers; curl for the health check; zlib
+# for gzip (linked dynamically).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates=20230311* curl=7.88.* \
+    && apt-get install -y --no-install-recommends ca-certificates=20230311* curl=7.88.* zlib1g=1:1.2.13* \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/krea-gateway --shell /usr/sbin/nologin gateway \

@@ -34,7 +34,9 @@ let package = Package(
         .target(name: "CEpoll"),
         // A min-heap of deadlines: the HTTP loops' timers and the gateway's poll and wait schedules.
         .target(name: "Deadlines", swiftSettings: strictSettings),
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "Deadlines"], swiftSettings: strictSettings),
+        // The system zlib (zlib1g-dev): gzip responses and inflated request bodies.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "Deadlines", "CZlib"], swiftSettings: strictSettings),
         // Vocabulary (Money, ids, requests, jobs, errors), configuration loading, billing.
         .target(
             name: "GatewayCore",
@@ -95,6 +97,7 @@ let package = Package(
         // Fuzz targets (Tests/Fuzz/run builds them with libFuzzer); a normal build makes corpus replayers.
         .target(name: "FuzzSupport", path: "Tests/Fuzz/Support", swiftSettings: strictSettings),
         .executableTarget(name: "FuzzHTTPParser", dependencies: ["HTTPServer", "FuzzSupport"], path: "Tests/Fuzz/HTTPParser", swiftSettings: strictSettings),
+        .executableTarget(name: "FuzzInflater", dependencies: ["HTTPServer", "FuzzSupport"], path: "Tests/Fuzz/Inflater", swiftSettings: strictSettings),
         .executableTarget(name: "FuzzConfigLoader", dependencies: ["GatewayCore", "FuzzSupport"], path: "Tests/Fuzz/ConfigLoader", swiftSettings: strictSettings),
         .executableTarget(
             name: "FuzzGenerationRequest", dependencies: ["GatewayCore", "FuzzSupport"], path: "Tests/Fuzz/GenerationRequest",
@@ -102,7 +105,7 @@ let package = Package(
         // What several test targets share: a clock that moves only when a test says so.
         .target(name: "GatewayTestSupport", dependencies: ["GatewayCore"], path: "Tests/Support", swiftSettings: strictSettings),
         .testTarget(name: "DeadlinesTests", dependencies: ["Deadlines"], swiftSettings: strictSettings),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strictSettings),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "CZlib"], swiftSettings: strictSettings),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "GatewayTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "ProvidersTests", dependencies: ["Providers", "GatewayCore", "HTTPServer"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(

@@ -262,7 +262,8 @@ public final class GatewayApplication: Sendable {
         return HTTPServer.Configuration(
             host: server.listen.host, port: Int(server.listen.port), limits: limits,
             headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
-            maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace)
+            maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace,
+            compression: ResponseCompression(gzip: server.compression.gzip, minBytes: server.compression.minBytes))
     }
 }
 

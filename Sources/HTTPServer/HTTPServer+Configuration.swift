@@ -20,6 +20,8 @@ extension HTTPServer {
         /// Number of event loops (threads, shared by every server of the process); defaults to
         /// the number of cores.
         public var eventLoopCount: Int
+        /// gzip for response bodies; off by default (an application turns it on).
+        public var compression: ResponseCompression
 
         /// A configuration with every default.
         public init(
@@ -31,7 +33,8 @@ extension HTTPServer {
             maxConnections: Int = 10_000,
             shutdownGrace: Duration = .seconds(25),
             backlog: Int32 = 4096,
-            eventLoopCount: Int = System.coreCount
+            eventLoopCount: Int = System.coreCount,
+            compression: ResponseCompression = ResponseCompression(gzip: false)
         ) {
             self.host = host
             self.port = port
@@ -42,6 +45,7 @@ extension HTTPServer {
             self.shutdownGrace = shutdownGrace
             self.backlog = backlog
             self.eventLoopCount = eventLoopCount
+            self.compression = compression
         }
     }
 }

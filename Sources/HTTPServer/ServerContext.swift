@@ -17,7 +17,8 @@ final class ServerContext: Sendable {
         machineConfiguration = .init(
             headerTimeout: configuration.headerTimeout,
             idleTimeout: configuration.idleTimeout,
-            maxBufferedBytes: limits.maxRequestLineBytes + limits.maxHeaderBytes + limits.maxBodyBytes)
+            maxBufferedBytes: limits.maxRequestLineBytes + limits.maxHeaderBytes + limits.maxBodyBytes,
+            compression: configuration.compression)
     }
 
     /// Registers a connection unless the server is full; returns whether it was registered.

@@ -8,7 +8,7 @@ extension ConfigReader {
         var server = GatewayConfiguration.Server()
         guard let node, let f = fields(node, at: "server", allowed: [
             "listen", "public_base_url", "max_body_bytes", "max_connections",
-            "header_timeout_s", "idle_timeout_s", "shutdown_grace_s",
+            "header_timeout_s", "idle_timeout_s", "shutdown_grace_s", "compression",
         ]) else { return server }
         if let node = f["listen"], let text = text(node, at: f.path("listen")) {
             if let address = ListenAddress(parsing: text) {
@@ -40,6 +40,10 @@ extension ConfigReader {
         }
         if let v = f["shutdown_grace_s"].flatMap({ duration($0, at: f.path("shutdown_grace_s")) }) {
             server.shutdownGrace = v
+        }
+        if let node = f["compression"], let c = fields(node, at: f.path("compression"), allowed: ["gzip", "min_bytes"]) {
+            if let v = c["gzip"].flatMap({ bool($0, at: c.path("gzip")) }) { server.compression.gzip = v }
+            if let v = c["min_bytes"].flatMap({ integer($0, at: c.path("min_bytes"), minimum: 0) }) { server.compression.minBytes = v }
         }
         return server
     }

@@ -16,6 +16,22 @@ extension GatewayConfiguration {
         public var idleTimeout: Duration
         /// `shutdown_grace_s`: time to finish in-flight work after SIGTERM. Default 25 s.
         public var shutdownGrace: Duration
+        /// `compression`: gzip for response bodies.
+        public var compression: Compression
+
+        /// `server.compression` (API.md §11).
+        public struct Compression: Sendable, Equatable {
+            /// `gzip`: compress responses for clients that accept gzip. Default true.
+            public var gzip: Bool
+            /// `min_bytes`: the smallest body compressed. Default 1,024.
+            public var minBytes: Int
+
+            /// Compression settings; the defaults as in CONFIG.md.
+            public init(gzip: Bool = true, minBytes: Int = 1024) {
+                self.gzip = gzip
+                self.minBytes = minBytes
+            }
+        }
 
         /// Server settings; every parameter defaults as in CONFIG.md.
         public init(
@@ -25,7 +41,8 @@ extension GatewayConfiguration {
             maxConnections: Int = 10_000,
             headerTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
-            shutdownGrace: Duration = .seconds(25)
+            shutdownGrace: Duration = .seconds(25),
+            compression: Compression = Compression()
         ) {
             self.listen = listen
             self.publicBaseURL = publicBaseURL
@@ -34,6 +51,7 @@ extension GatewayConfiguration {
             self.headerTimeout = headerTimeout
             self.idleTimeout = idleTimeout
             self.shutdownGrace = shutdownGrace
+            self.compression = compression
         }
     }
 

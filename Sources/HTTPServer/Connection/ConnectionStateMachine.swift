@@ -32,6 +32,8 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         var idleTimeout: Duration
         /// Buffered unread bytes above which reading pauses while a handler runs.
         var maxBufferedBytes: Int
+        /// gzip for response bodies (off unless set).
+        var compression = ResponseCompression(gzip: false)
     }
 
     let configuration: Configuration
@@ -41,6 +43,10 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
     /// The request being received (head seen, end not yet).
     private(set) var receiving: HTTPRequestHead?
     private var body: [UInt8] = []
+    /// Inflates the body being received when it has a `Content-Encoding` (API.md §11).
+    private var inflater: BodyInflater?
+    /// The body limit, applied to inflated bodies here (the parser applies it to coded ones).
+    private let maxBodyBytes: Int
     /// The request whose handler is running.
     private(set) var handling: HTTPRequestHead?
     /// When the first byte of the current, incomplete head arrived.
@@ -57,6 +63,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         self.configuration = configuration
         self.renderError = renderError
         self.parser = HTTPRequestParser(limits: limits)
+        self.maxBodyBytes = limits.maxBodyBytes
         self.lastActivity = now
     }
 
@@ -92,6 +99,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         if !(200...999).contains(response.status) || !HTTPResponseEncoder.isValid(response.headers) {
             response = renderError(.invalidResponse)
         }
+        response = configuration.compression.apply(to: response, request: head)
         let keepAlive = head.keepAlive && !shuttingDown && !peerClosed
         var actions: [Action] = []
         actions.reserveCapacity(2)
@@ -180,30 +188,66 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
                 headStartedAt = nil
                 receiving = head
                 body = []
-                if case .length(let count) = head.framing { body.reserveCapacity(count) }
+                switch BodyInflater.Coding.of(head.headers) {
+                case .success(nil):
+                    inflater = nil
+                    if case .length(let count) = head.framing { body.reserveCapacity(count) }
+                case .success(let coding?):
+                    inflater = BodyInflater(coding, limit: maxBodyBytes)
+                case .failure(let error):
+                    refuse(error, version: head.version, into: &actions)
+                    return
+                }
                 // RFC 9110 §10.1.1: say 100 Continue unless the body is already arriving.
                 if head.expectsContinue, parser.bufferedByteCount == 0 {
                     actions.append(.send(HTTPResponseEncoder.continueResponse))
                 }
             case .body(let bytes):
-                body.append(contentsOf: bytes)
+                if let inflater {
+                    do throws(BodyInflater.Failure) {
+                        try inflater.inflate(bytes, into: &body)
+                    } catch {
+                        refuse(error == .tooLarge ? .bodyTooLarge : .invalidBodyEncoding, version: receiving?.version ?? .http1_1, into: &actions)
+                        return
+                    }
+                } else {
+                    body.append(contentsOf: bytes)
+                }
             case .end(let trailers):
-                guard let head = receiving else { continue }
+                guard var head = receiving else { continue }
+                if let inflater {
+                    do throws(BodyInflater.Failure) {
+                        try inflater.finish()
+                    } catch {
+                        refuse(.invalidBodyEncoding, version: head.version, into: &actions)
+                        return
+                    }
+                    self.inflater = nil
+                    // The handler sees the body as it was before coding.
+                    head.headers.remove(name: "content-encoding")
+                }
                 receiving = nil
                 handling = head
                 let request = HTTPRequest(head: head, body: body, trailers: trailers)
                 body = []
                 actions.append(.handle(request))
             case .error(let error):
-                receiving = nil
-                isClosing = true
-                let response = renderError(HTTPServerError(error))
-                actions.append(.send(HTTPResponseEncoder.encode(response, keepAlive: false, requestVersion: .http1_1, isHead: false)))
-                actions.append(.close(.afterFlush(linger: true)))
+                refuse(HTTPServerError(error), version: .http1_1, into: &actions)
                 return
             }
         }
         adjustReading(into: &actions)
+    }
+
+    /// Answers a request that cannot be taken with an error, then closes (lingering, so the
+    /// answer is not destroyed by a reset while the peer is still sending).
+    private mutating func refuse(_ error: HTTPServerError, version: HTTPVersion, into actions: inout [Action]) {
+        receiving = nil
+        inflater = nil
+        body = []
+        isClosing = true
+        actions.append(.send(HTTPResponseEncoder.encode(renderError(error), keepAlive: false, requestVersion: version, isHead: false)))
+        actions.append(.close(.afterFlush(linger: true)))
     }
 
     /// Pauses reading while too much is buffered behind a running handler; resumes otherwise.

@@ -2,7 +2,7 @@
 ///
 /// The server has no JSON of its own: the application supplies an `HTTPErrorRenderer` that turns
 /// this into its error body.
-public struct HTTPServerError: Sendable, Equatable {
+public struct HTTPServerError: Error, Sendable, Equatable {
     /// The status to answer with.
     public var status: Int
     /// A stable snake_case code (`uri_too_long`, `not_found`, `method_not_allowed`, …).
@@ -40,4 +40,15 @@ public let plainTextErrorRenderer: HTTPErrorRenderer = { error in
     var headers = error.headers
     headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
     return HTTPResponse(status: error.status, headers: headers, body: error.message + "\n")
+}
+
+extension HTTPServerError {
+    /// 413: the body, inflated, is over the limit (API.md §11: the limit is on the inflated size).
+    public static let bodyTooLarge = HTTPServerError(status: 413, code: "body_too_large", message: "request body is larger than the limit")
+    /// 400: a `Content-Encoding: gzip`/`deflate` body that is not a valid, complete stream.
+    public static let invalidBodyEncoding = HTTPServerError(
+        status: 400, code: "invalid_body_encoding", message: "the request body is not a valid, complete stream of its Content-Encoding")
+    /// 415: a content coding other than gzip, deflate or identity.
+    public static let unsupportedContentEncoding = HTTPServerError(
+        status: 415, code: "unsupported_media_type", message: "Content-Encoding must be gzip, deflate or identity")
 }

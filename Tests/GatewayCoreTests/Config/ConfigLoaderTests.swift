@@ -194,3 +194,16 @@ import Testing
     let rotated = try #require(ConfigFixtures.load(ConfigFixtures.fullExample, environment: changedEnvironment))
     #expect(first != rotated)
 }
+
+/// `server.compression` (API.md §11): gzip on by default from 1,024 bytes; both keys settable;
+/// a wrong type or a negative size is reported with its path.
+@Test func loader_ReadsServerCompression() throws {
+    let defaults = try #require(ConfigFixtures.load(ConfigFixtures.minimal))
+    #expect(defaults.server.compression == GatewayConfiguration.Server.Compression(gzip: true, minBytes: 1024))
+    let set = try #require(ConfigFixtures.load("server:\n  compression: {gzip: false, min_bytes: 0}\n" + ConfigFixtures.minimal))
+    #expect(set.server.compression == GatewayConfiguration.Server.Compression(gzip: false, minBytes: 0))
+    let wrong = ConfigFixtures.descriptions("server:\n  compression: {gzip: maybe, min_bytes: -1, level: 9}\n" + ConfigFixtures.minimal)
+    #expect(wrong.contains { $0.hasPrefix("server.compression.gzip:") })
+    #expect(wrong.contains { $0.hasPrefix("server.compression.min_bytes:") })
+    #expect(wrong.contains("server.compression.level: unknown key"))
+}
