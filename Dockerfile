@@ -2,9 +2,9 @@
 # The build steps match .ci/run's (swift build), in release mode with a static Swift runtime.
 
 FROM swift:6.3-bookworm AS build
-# zlib for the HTTP core's gzip (as .ci/run installs it).
+# zlib and OpenSSL 3 for the HTTP core's gzip and TLS (as .ci/run installs them).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends zlib1g-dev=1:1.2.13* \
+    && apt-get install -y --no-install-recommends zlib1g-dev=1:1.2.13* libssl-dev=3.0.* \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -16,9 +16,9 @@ RUN swift build -c release --product krea-gateway --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 # ca-certificates for HTTPS to providers and webhook receivers; curl for the health check; zlib
-# for gzip (linked dynamically).
+# and OpenSSL 3 for gzip and TLS (linked dynamically).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ca-certificates=20230311* curl=7.88.* zlib1g=1:1.2.13* \
+    && apt-get install -y --no-install-recommends ca-certificates=20230311* curl=7.88.* zlib1g=1:1.2.13* libssl3=3.0.* \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 gateway \
     && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/krea-gateway --shell /usr/sbin/nologin gateway \

@@ -36,7 +36,9 @@ let package = Package(
         .target(name: "Deadlines", swiftSettings: strictSettings),
         // The system zlib (zlib1g-dev): gzip responses and inflated request bodies.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "HTTPServer", dependencies: ["CEpoll", "Deadlines", "CZlib"], swiftSettings: strictSettings),
+        // The system OpenSSL 3 (libssl-dev): TLS on the HTTP core's sockets.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "Deadlines", "CZlib", "COpenSSL"], swiftSettings: strictSettings),
         // Vocabulary (Money, ids, requests, jobs, errors), configuration loading, billing.
         .target(
             name: "GatewayCore",

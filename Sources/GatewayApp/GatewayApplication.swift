@@ -34,6 +34,8 @@ public final class GatewayApplication: Sendable {
     let routeTable: [(method: String, pattern: String)]
     let logger: Logger
     private let server: HTTPServer
+    /// The `server.tls` listener, when configured: the same routes over TLS.
+    private let tlsServer: HTTPServer?
     /// Set when shutdown begins: `/readyz` answers 503 from then on (API.md §8).
     private let draining: DrainFlag
     let tracker: JobTracker
@@ -56,6 +58,16 @@ public final class GatewayApplication: Sendable {
         self.stateStore = stateStore
         self.clock = clock
         self.logger = logger
+        // The TLS listener's context first: a bad certificate or key stops the start with a clear
+        // error before anything that must be shut down exists. A reload makes it again.
+        var tlsContext: TLSContext?
+        if let tls = configuration.server.tls {
+            do throws(TLSError) {
+                tlsContext = try TLSContext(configuration: Self.tlsConfiguration(tls))
+            } catch {
+                throw StartupError(description: "server.tls: \(error)")
+            }
+        }
         let metrics = GatewayMetrics()
         self.metrics = metrics
         let providers = unmetered.mapValues { MeteredProvider(inner: $0, metrics: metrics) as any ImageProvider }
@@ -97,7 +109,7 @@ public final class GatewayApplication: Sendable {
         // Dispatch worker thread as well.
         let serverConfiguration = Self.serverConfiguration(configuration.server)
         let tracker = JobTracker(
-            store: jobs, stateStore: stateStore, providers: providers, configuration: configuration,
+            jobs: jobs, stateStore: stateStore, providers: providers, configuration: configuration,
             executors: HTTPServer.taskExecutors(count: serverConfiguration.eventLoopCount), clock: clock, logger: logger,
             onTerminal: { settlement.settle($0) })
         self.tracker = tracker
@@ -118,7 +130,12 @@ public final class GatewayApplication: Sendable {
         OpenAIImagesRoute(auth: auth, submissions: submissions, models: models, maxWait: configuration.compat.openAIMaxWait).register(on: &router)
         KreaRoutes(auth: auth, submissions: submissions, access: access, paths: configuration.compat.kreaPaths).register(on: &router)
         UsageRoutes(auth: auth, keys: keys, ledger: ledger, rateLimiter: rateLimiter, clock: clock).register(on: &router)
-        let reloader = ConfigReloader(configuration: configuration, models: models, keys: keys, tracker: tracker, metrics: metrics, logger: logger)
+        let tlsReference = Mutex(WeakServer())
+        let reloader = ConfigReloader(
+            configuration: configuration, models: models, keys: keys, tracker: tracker, metrics: metrics, logger: logger,
+            tlsListener: tlsContext == nil ? nil : TLSReload(
+                makeContext: { tls throws(TLSError) in try TLSContext(configuration: Self.tlsConfiguration(tls)) },
+                install: { context in tlsReference.withLock { $0.server?.replaceTLSContext(context) } }))
         self.reloader = reloader
         AdminRoutes(keys: keys, masterKey: configuration.admin.masterKey.value, models: models, jobs: jobs, stateStore: stateStore,
                     ledger: ledger, webhooks: deliverer, reloader: reloader, clock: clock, logger: logger)
@@ -126,14 +143,36 @@ public final class GatewayApplication: Sendable {
         let serverReference = Mutex(WeakServer())
         let observability = Observability(
             metrics: metrics, settings: configuration.metrics, jobs: jobs, ledger: ledger, keys: keys, tracker: tracker,
-            outbox: outbox, stateStore: stateStore, openConnections: { serverReference.withLock { $0.server?.openConnectionCount ?? 0 } })
+            outbox: outbox, stateStore: stateStore, openConnections: {
+                serverReference.withLock { $0.server?.openConnectionCount ?? 0 } + tlsReference.withLock { $0.server?.openConnectionCount ?? 0 }
+            })
         observability.register(on: &router)
         routeTable = router.registeredRoutes
-        let server = HTTPServer(
-            configuration: serverConfiguration, handler: observability.instrument(router.handler, logger: logger),
-            renderError: Self.renderError)
+        let handler = observability.instrument(router.handler, logger: logger)
+        let server = HTTPServer(configuration: serverConfiguration, handler: handler, renderError: Self.renderError)
         serverReference.withLock { $0.server = server }
         self.server = server
+        if let tlsContext, let tls = configuration.server.tls {
+            var tlsConfiguration = serverConfiguration
+            tlsConfiguration.host = tls.listen.host
+            tlsConfiguration.port = Int(tls.listen.port)
+            tlsConfiguration.tls = tlsContext
+            let tlsServer = HTTPServer(configuration: tlsConfiguration, handler: handler, renderError: Self.renderError)
+            tlsReference.withLock { $0.server = tlsServer }
+            self.tlsServer = tlsServer
+        } else {
+            tlsServer = nil
+        }
+    }
+
+    /// The TLS listener's bound address, once started (`nil` without `server.tls`).
+    public var tlsAddress: SocketAddress? { tlsServer?.localAddress }
+
+    /// `server.tls` as the HTTP core takes it.
+    static func tlsConfiguration(_ tls: GatewayConfiguration.Server.TLS) -> TLSConfiguration {
+        TLSConfiguration(
+            certificateChainFile: tls.certificateFile, privateKeyFile: tls.keyFile,
+            minimumVersion: tls.minimumVersion == "1.3" ? .tls13 : .tls12, clientCAFile: tls.clientCAFile)
     }
 
     /// Binds and starts serving; returns the bound address (the real port when `listen` asked for 0).
@@ -141,6 +180,15 @@ public final class GatewayApplication: Sendable {
     public func start() throws(SocketError) -> SocketAddress {
         let address = try server.start()
         logger.info("listening", metadata: ["address": "\(address)", "port": "\(address.port)"])
+        if let tlsServer {
+            do throws(SocketError) {
+                let secure = try tlsServer.start()
+                logger.info("listening for TLS", metadata: ["address": "\(secure)", "tls_port": "\(secure.port)"])
+            } catch {
+                logger.error("cannot listen for TLS", metadata: ["error": "\(error)"])
+                throw error
+            }
+        }
         startEviction()
         return address
     }
@@ -201,8 +249,10 @@ public final class GatewayApplication: Sendable {
     /// `shutdown_grace_s`, then return.
     public func shutdown() async {
         draining.set()
-        logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount)"])
-        await server.shutdown()
+        logger.info("shutting down", metadata: ["open_connections": "\(server.openConnectionCount + (tlsServer?.openConnectionCount ?? 0))"])
+        async let plain: Void = server.shutdown()
+        async let secure: Void? = tlsServer?.shutdown()
+        _ = await (plain, secure)
         eviction.withLock { $0?.cancel() }
         tracker.stop()
         await webhooks.shutdown()

@@ -22,6 +22,8 @@ extension HTTPServer {
         public var eventLoopCount: Int
         /// gzip for response bodies; off by default (an application turns it on).
         public var compression: ResponseCompression
+        /// Speak TLS with this context on this listener (`nil`: plain HTTP).
+        public var tls: TLSContext?
 
         /// A configuration with every default.
         public init(
@@ -34,7 +36,8 @@ extension HTTPServer {
             shutdownGrace: Duration = .seconds(25),
             backlog: Int32 = 4096,
             eventLoopCount: Int = System.coreCount,
-            compression: ResponseCompression = ResponseCompression(gzip: false)
+            compression: ResponseCompression = ResponseCompression(gzip: false),
+            tls: TLSContext? = nil
         ) {
             self.host = host
             self.port = port
@@ -46,6 +49,7 @@ extension HTTPServer {
             self.backlog = backlog
             self.eventLoopCount = eventLoopCount
             self.compression = compression
+            self.tls = tls
         }
     }
 }

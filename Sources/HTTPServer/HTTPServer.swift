@@ -19,6 +19,8 @@ public final class HTTPServer: Sendable {
     private let listener = Mutex<Listener?>(nil)
     private let nextLoop = Atomic<Int>(0)
     private let draining = Atomic<Bool>(false)
+    /// The TLS context new connections take; `nil` for a plain listener.
+    private let tlsContext: Mutex<TLSContext?>
 
     private struct Listener {
         var socket: Socket
@@ -39,6 +41,18 @@ public final class HTTPServer: Sendable {
     public init(configuration: Configuration, handler: @escaping HTTPHandler, renderError: @escaping HTTPErrorRenderer = plainTextErrorRenderer) {
         context = ServerContext(configuration: configuration, handler: handler, renderError: renderError)
         loops = EventLoop.shared(count: max(configuration.eventLoopCount, 1))
+        tlsContext = Mutex(configuration.tls)
+    }
+
+    /// Whether this listener speaks TLS.
+    public var isTLS: Bool { tlsContext.withLock { $0 != nil } }
+
+    /// New connections use `context` from now on (a certificate reload); open ones keep theirs.
+    /// Ignored on a plain listener.
+    public func replaceTLSContext(_ context: TLSContext) {
+        tlsContext.withLock { current in
+            if current != nil { current = context }
+        }
     }
 
     /// Binds, listens and starts accepting. Returns the bound address (with the real port when
@@ -94,9 +108,15 @@ public final class HTTPServer: Sendable {
                 continue
             }
             let loop = loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
-            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, context: context)
+            var session: TLSSession?
+            if let tls = tlsContext.withLock({ $0 }) {
+                session = tls.makeSession(fd: socket.fd)
+                guard session != nil else { socket.close(); continue }
+            }
+            let connection = Connection(socket: socket, remoteAddress: peer?.description, loop: loop, context: context, tls: session)
             guard context.register(connection) else {
-                refuseOverloaded(socket)
+                // A TLS client cannot read a plain answer: it is just closed.
+                if session == nil { refuseOverloaded(socket) } else { socket.close() }
                 continue
             }
             loop.execute { connection.start() }

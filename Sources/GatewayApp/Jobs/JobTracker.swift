@@ -16,7 +16,7 @@ public final class JobTracker: Sendable {
     /// Consecutive 404s after which the provider is taken to have lost the job.
     static let notFoundLimit = 3
 
-    private let store: JobRegistry
+    private let jobs: JobRegistry
     private let stateStore: any StateStore
     private let clock: any GatewayClock
     private struct Upstreams {
@@ -40,10 +40,10 @@ public final class JobTracker: Sendable {
     private let executors: [any TaskExecutor]
     private let nextExecutor = Atomic<Int>(0)
 
-    init(store: JobRegistry, stateStore: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
+    init(jobs: JobRegistry, stateStore: any StateStore, providers: [String: any ImageProvider], configuration: GatewayConfiguration,
          maxConcurrentFetches: Int = 64, executors: [any TaskExecutor] = [], clock: any GatewayClock = SystemClock(), logger: Logger,
          onTerminal: @escaping @Sendable (Job) -> Void) {
-        self.store = store
+        self.jobs = jobs
         self.executors = executors
         self.stateStore = stateStore
         self.clock = clock
@@ -110,7 +110,7 @@ public final class JobTracker: Sendable {
             // job that ended meanwhile (by callback, cancel or refresh) or was forgotten gets none.
             pollers.withLock { pollers in
                 guard !stopped.load(ordering: .acquiring) else { return }
-                guard let job = store.job(id: entry.jobID), !job.status.isTerminal else { return }
+                guard let job = jobs.job(id: entry.jobID), !job.status.isTerminal else { return }
                 pollers[entry.jobID] = Task.detached(executorPreference: nextPollerExecutor()) { [self] in
                     await poll(jobID: entry.jobID, provider: entry.provider, createdAt: entry.createdAt, interval: entry.interval)
                 }
@@ -142,7 +142,7 @@ public final class JobTracker: Sendable {
     /// A provider called back about this job: re-read it from the provider before acting, since
     /// callbacks are unsigned (API.md §6).
     func refresh(jobID: String) async {
-        guard let job = store.job(id: jobID), !job.status.isTerminal else { return }
+        guard let job = jobs.job(id: jobID), !job.status.isTerminal else { return }
         _ = await fetchAndApply(job)
     }
 
@@ -150,7 +150,7 @@ public final class JobTracker: Sendable {
     /// without waiting for the disk (a restart re-reads it from the provider anyway).
     @discardableResult
     func apply(_ snapshot: ProviderJobSnapshot, to jobID: String) -> JobRegistry.Transition {
-        let transition = store.apply(snapshot, to: jobID, at: clock.now())
+        let transition = jobs.apply(snapshot, to: jobID, at: clock.now())
         switch transition {
         case .becameTerminal(let job): finished(job)
         case .progressed(let job, changed: true): _ = stateStore.enqueue([.job(job)])
@@ -161,7 +161,7 @@ public final class JobTracker: Sendable {
 
     /// Ends a job whose outcome cannot be known (charged, as at `max_age`).
     func fail(jobID: String, error: JobError) {
-        if case .becameTerminal(let job) = store.fail(id: jobID, at: clock.now(), error: error) { finished(job) }
+        if case .becameTerminal(let job) = jobs.fail(id: jobID, at: clock.now(), error: error) { finished(job) }
     }
 
     private func finished(_ job: Job) {
@@ -179,7 +179,7 @@ public final class JobTracker: Sendable {
         let deadline = createdAt.adding(maxAge)
         var notFound = 0
         while !Task.isCancelled {
-            guard let job = store.job(id: jobID), !job.status.isTerminal else { return }
+            guard let job = jobs.job(id: jobID), !job.status.isTerminal else { return }
             if clock.now() < deadline {
                 switch await fetchAndApply(job) {
                 case .finished: return
@@ -200,7 +200,7 @@ public final class JobTracker: Sendable {
             let now = clock.now()
             let untilExpiry = Duration.milliseconds(deadline.unixMilliseconds - now.unixMilliseconds)
             if untilExpiry <= .zero {
-                let transition = store.expire(id: jobID, at: now)
+                let transition = jobs.expire(id: jobID, at: now)
                 if case .becameTerminal(let job) = transition { finished(job) }
                 return
             }

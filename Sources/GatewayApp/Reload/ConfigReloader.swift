@@ -19,6 +19,13 @@ public struct ReloadSource: Sendable {
     }
 }
 
+/// How a reload renews the TLS listener's certificate: make a context from the new settings, then
+/// hand it to the listener (new connections take it; open ones keep theirs).
+struct TLSReload: Sendable {
+    let makeContext: @Sendable (GatewayConfiguration.Server.TLS) throws(TLSError) -> TLSContext
+    let install: @Sendable (TLSContext) -> Void
+}
+
 /// Config reload (SIGHUP and `POST /admin/reload`, API.md §9): a valid file swaps in its routes
 /// (models, aliases, providers), prices, keys, teams, budgets and limits at once, without touching
 /// connections or jobs in flight (a job settles at the price it was admitted with); an invalid
@@ -44,7 +51,11 @@ final class ConfigReloader: Sendable {
     private let metrics: GatewayMetrics
     private let logger: Logger
 
-    init(configuration: GatewayConfiguration, models: LiveModels, keys: KeyRing, tracker: JobTracker, metrics: GatewayMetrics, logger: Logger) {
+    private let tlsListener: TLSReload?
+
+    init(configuration: GatewayConfiguration, models: LiveModels, keys: KeyRing, tracker: JobTracker, metrics: GatewayMetrics, logger: Logger,
+         tlsListener: TLSReload? = nil) {
+        self.tlsListener = tlsListener
         current = Mutex(configuration)
         self.models = models
         self.keys = keys
@@ -66,6 +77,16 @@ final class ConfigReloader: Sendable {
             } catch {
                 return .failure(Refused(description: "\(error)"))
             }
+            // The certificate and key are read again (their files may have been renewed in
+            // place); a pair that does not load refuses the whole reload, and the old one stays.
+            var tlsContext: TLSContext?
+            if let tlsListener, let tls = next.server.tls {
+                do throws(TLSError) {
+                    tlsContext = try tlsListener.makeContext(tls)
+                } catch {
+                    return .failure(Refused(description: "server.tls: \(error)"))
+                }
+            }
             let providers = source.makeProviders(next).mapValues { MeteredProvider(inner: $0, metrics: metrics) as any ImageProvider }
             let table: ModelTable
             do throws(ModelTable.Problem) {
@@ -80,6 +101,7 @@ final class ConfigReloader: Sendable {
             }
             models.replace(with: table)
             tracker.replaceProviders(providers, configuration: next)
+            if let tlsContext { tlsListener?.install(tlsContext) }
             let restart = Self.restartRequired(from: current, to: next)
             current = next
             return .success(Applied(models: table.names, keys: next.keys.count, teams: next.teams.count, restartRequired: restart))

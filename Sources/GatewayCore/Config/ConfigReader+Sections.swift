@@ -8,7 +8,7 @@ extension ConfigReader {
         var server = GatewayConfiguration.Server()
         guard let node, let f = fields(node, at: "server", allowed: [
             "listen", "public_base_url", "max_body_bytes", "max_connections",
-            "header_timeout_s", "idle_timeout_s", "shutdown_grace_s", "compression",
+            "header_timeout_s", "idle_timeout_s", "shutdown_grace_s", "compression", "tls",
         ]) else { return server }
         if let node = f["listen"], let text = text(node, at: f.path("listen")) {
             if let address = ListenAddress(parsing: text) {
@@ -41,11 +41,45 @@ extension ConfigReader {
         if let v = f["shutdown_grace_s"].flatMap({ duration($0, at: f.path("shutdown_grace_s")) }) {
             server.shutdownGrace = v
         }
+        if let node = f["tls"] { server.tls = tls(node, at: f.path("tls")) }
         if let node = f["compression"], let c = fields(node, at: f.path("compression"), allowed: ["gzip", "min_bytes"]) {
             if let v = c["gzip"].flatMap({ bool($0, at: c.path("gzip")) }) { server.compression.gzip = v }
             if let v = c["min_bytes"].flatMap({ integer($0, at: c.path("min_bytes"), minimum: 0) }) { server.compression.minBytes = v }
         }
         return server
+    }
+
+    /// `server.tls`: a listener, the chain and key (required), the lowest version, a client CA.
+    func tls(_ node: Node, at path: String) -> GatewayConfiguration.Server.TLS? {
+        guard let f = fields(node, at: path, allowed: ["listen", "cert_file", "key_file", "min_version", "client_ca_file"]) else { return nil }
+        var listen = ListenAddress(host: "0.0.0.0", port: 8443)
+        if let node = f["listen"], let text = text(node, at: f.path("listen")) {
+            if let address = ListenAddress(parsing: text) {
+                listen = address
+            } else {
+                report(f.path("listen"), "expected host:port or [ipv6]:port with a port from 0 to 65535")
+            }
+        }
+        func file(_ key: String, required: Bool) -> String? {
+            guard let node = f[key] else {
+                if required { report(f.path(key), "required: the path of a PEM file") }
+                return nil
+            }
+            guard let text = text(node, at: f.path(key)) else { return nil }
+            if text.isEmpty {
+                if required { report(f.path(key), "required: the path of a PEM file") }
+                return nil
+            }
+            return text
+        }
+        let certificate = file("cert_file", required: true), key = file("key_file", required: true)
+        let clientCA = file("client_ca_file", required: false)
+        var minimum = "1.2"
+        if let node = f["min_version"], let text = text(node, at: f.path("min_version")) {
+            if text == "1.2" || text == "1.3" { minimum = text } else { report(f.path("min_version"), "must be \"1.2\" or \"1.3\"") }
+        }
+        guard let certificate, let key else { return nil }
+        return GatewayConfiguration.Server.TLS(listen: listen, certificateFile: certificate, keyFile: key, minimumVersion: minimum, clientCAFile: clientCA)
     }
 
     func state(_ node: Node?) -> GatewayConfiguration.State {

@@ -18,6 +18,32 @@ extension GatewayConfiguration {
         public var shutdownGrace: Duration
         /// `compression`: gzip for response bodies.
         public var compression: Compression
+        /// `tls`: a second listener that speaks TLS; `nil` (the default) for none.
+        public var tls: TLS?
+
+        /// `server.tls` (API.md §11).
+        public struct TLS: Sendable, Equatable {
+            /// `listen`: host and port of the TLS listener. Default `0.0.0.0:8443`.
+            public var listen: ListenAddress
+            /// `cert_file`: the PEM certificate chain, leaf first. Required.
+            public var certificateFile: String
+            /// `key_file`: the PEM private key (RSA or ECDSA). Required; never logged.
+            public var keyFile: String
+            /// `min_version`: `1.2` (default) or `1.3`.
+            public var minimumVersion: String
+            /// `client_ca_file`: when set, clients need a certificate signed by this CA (mutual TLS).
+            public var clientCAFile: String?
+
+            /// TLS settings; the defaults as in CONFIG.md.
+            public init(listen: ListenAddress = ListenAddress(host: "0.0.0.0", port: 8443), certificateFile: String, keyFile: String,
+                        minimumVersion: String = "1.2", clientCAFile: String? = nil) {
+                self.listen = listen
+                self.certificateFile = certificateFile
+                self.keyFile = keyFile
+                self.minimumVersion = minimumVersion
+                self.clientCAFile = clientCAFile
+            }
+        }
 
         /// `server.compression` (API.md §11).
         public struct Compression: Sendable, Equatable {
@@ -42,7 +68,8 @@ extension GatewayConfiguration {
             headerTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
             shutdownGrace: Duration = .seconds(25),
-            compression: Compression = Compression()
+            compression: Compression = Compression(),
+            tls: TLS? = nil
         ) {
             self.listen = listen
             self.publicBaseURL = publicBaseURL
@@ -52,6 +79,7 @@ extension GatewayConfiguration {
             self.idleTimeout = idleTimeout
             self.shutdownGrace = shutdownGrace
             self.compression = compression
+            self.tls = tls
         }
     }
 

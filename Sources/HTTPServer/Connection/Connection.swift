@@ -20,6 +20,8 @@ final class Connection: EventLoopHandler, Sendable {
     let remoteAddress: String?
     private let context: ServerContext
     private let state: Mutex<State>
+    /// The TLS session on a TLS listener's connection (its bytes go through OpenSSL).
+    private let tls: TLSSession?
 
     struct State: ~Copyable {
         var machine: Machine
@@ -42,20 +44,24 @@ final class Connection: EventLoopHandler, Sendable {
         var startingHandler = false
         var inlineResponse: HTTPResponse?
         var closed = false
+        /// TLS needs the socket readable to go on writing (or to finish its handshake), even
+        /// while the request stream is paused.
+        var tlsNeedsReadable = false
 
         /// What the registration watches now.
         var interest: UInt32 {
-            (readSuspended ? 0 : EPOLLIN.rawValue) | (writeSuspended ? 0 : EPOLLOUT.rawValue)
+            (readSuspended && !tlsNeedsReadable ? 0 : EPOLLIN.rawValue) | (writeSuspended ? 0 : EPOLLOUT.rawValue)
         }
     }
 
     static let lingerTime: Duration = .seconds(2)
 
-    init(socket: Socket, remoteAddress: String?, loop: EventLoop, context: ServerContext) {
+    init(socket: Socket, remoteAddress: String?, loop: EventLoop, context: ServerContext, tls: TLSSession? = nil) {
         self.socket = socket
         self.loop = loop
         self.remoteAddress = remoteAddress
         self.context = context
+        self.tls = tls
         let machine = Machine(
             configuration: context.machineConfiguration, limits: context.configuration.limits,
             renderError: context.renderError, now: MonotonicClock.now)
@@ -101,41 +107,91 @@ final class Connection: EventLoopHandler, Sendable {
                 finalClose(&state)
                 return
             }
-            // One clock reading per event: the machine's timeouts are seconds, not microseconds.
-            let now = MonotonicClock.now
-            // At most a few reads per event, so the lock is never held for long (an answer may be
-            // waiting for it on another thread); level-triggered, the rest raises the next event.
-            var reads = 0
-            readLoop: while !state.closed, !state.readSuspended, reads < Self.readsPerEvent {
-                reads += 1
-                let result = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 16) { buffer -> IOResult in
-                    let result = socket.read(into: buffer)
-                    if case .bytes(let count) = result, state.lingerUntil == nil {  // discarded while lingering
-                        let actions = state.machine.bytesReceived(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: now)
-                        perform(actions, &state, now: now)
-                    }
-                    return result
+            if let tls {
+                if !tls.isEstablished {
+                    guard advanceHandshake(tls, &state) else { return }
                 }
-                switch result {
-                case .bytes(let count):
-                    if count < Self.readSize { break readLoop }
-                case .wouldBlock:
-                    break readLoop
-                case .endOfStream:
-                    // An EOF stays readable forever: stop reading.
-                    suspendReading(&state)
-                    if state.lingerUntil != nil { finalClose(&state); return }
-                    perform(state.machine.endOfInput(now: now), &state, now: now)
-                    if hangUp { finalClose(&state); return }
-                    break readLoop
-                case .peerGone, .failed:
-                    finalClose(&state)
-                    return
-                }
+                // A write that waited for the socket to be readable can go on now.
+                if tls.waitsForReadable { flush(&state, now: MonotonicClock.now) }
+                guard !state.closed else { return }
             }
-            rearmTimer(&state)
+            readAvailable(&state, hangUp: hangUp)
         }
         startPendingHandler()
+    }
+
+    /// Reads until the socket (and TLS's buffer) would block, or a few reads have been done,
+    /// feeding the machine. Under the lock.
+    private func readAvailable(_ state: inout State, hangUp: Bool) {
+        // One clock reading per event: the machine's timeouts are seconds, not microseconds.
+        let now = MonotonicClock.now
+        // At most a few reads per event, so the lock is never held for long (an answer may be
+        // waiting for it on another thread); level-triggered, the rest raises the next event.
+        var reads = 0
+        readLoop: while !state.closed, !state.readSuspended, reads < Self.readsPerEvent {
+            reads += 1
+            let result = withUnsafeTemporaryAllocation(byteCount: Self.readSize, alignment: 16) { buffer -> IOResult in
+                let result = tls?.read(into: buffer) ?? socket.read(into: buffer)
+                if case .bytes(let count) = result, state.lingerUntil == nil {  // discarded while lingering
+                    let actions = state.machine.bytesReceived(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), now: now)
+                    perform(actions, &state, now: now)
+                }
+                return result
+            }
+            switch result {
+            case .bytes(let count):
+                // A short read drained the socket; TLS may still hold decrypted bytes.
+                if count < Self.readSize, (tls?.pendingBytes ?? 0) == 0 { break readLoop }
+            case .wouldBlock:
+                // A TLS read that must write first (a key update) waits for writable.
+                if tls?.waitsForWritable == true { resumeWriting(&state) }
+                break readLoop
+            case .endOfStream:
+                // An EOF stays readable forever: stop reading.
+                suspendReading(&state)
+                if state.lingerUntil != nil { finalClose(&state); return }
+                perform(state.machine.endOfInput(now: now), &state, now: now)
+                if hangUp { finalClose(&state); return }
+                break readLoop
+            case .peerGone, .failed:
+                finalClose(&state)
+                return
+            }
+        }
+        // Level-triggered epoll cannot signal bytes TLS has already taken off the socket.
+        if let tls, !state.closed, !state.readSuspended, reads >= Self.readsPerEvent, tls.pendingBytes > 0 {
+            loop.execute { [self] in readable() }
+        }
+        rearmTimer(&state)
+    }
+
+    /// Drives the TLS handshake as far as the socket allows; answers whether it is done. A
+    /// failed handshake (plain HTTP on the TLS port, an old version, a missing client
+    /// certificate) closes the connection. Under the lock.
+    private func advanceHandshake(_ tls: TLSSession, _ state: inout State) -> Bool {
+        switch tls.handshake() {
+        case .done:
+            state.tlsNeedsReadable = false
+            if state.outboundOffset >= state.outbound.count, !state.writeSuspended {
+                state.writeSuspended = true
+                updateInterest(&state)
+            }
+            return true
+        case .wantRead:
+            if state.outboundOffset >= state.outbound.count, !state.writeSuspended {
+                state.writeSuspended = true
+                updateInterest(&state)
+            }
+            rearmTimer(&state)
+            return false
+        case .wantWrite:
+            resumeWriting(&state)
+            rearmTimer(&state)
+            return false
+        case .failed:
+            finalClose(&state)
+            return false
+        }
     }
 
     static let readSize = 32 * 1024
@@ -144,6 +200,16 @@ final class Connection: EventLoopHandler, Sendable {
     private func writable() {
         state.withLock { state in
             guard !state.closed else { return }
+            if let tls {
+                if !tls.isEstablished {
+                    guard advanceHandshake(tls, &state) else { return }
+                    readAvailable(&state, hangUp: false)
+                    return
+                }
+                // A read that waited for the socket to be writable can go on now.
+                if tls.waitsForWritable { readAvailable(&state, hangUp: false) }
+                guard !state.closed else { return }
+            }
             flush(&state, now: MonotonicClock.now)
             rearmTimer(&state)
         }
@@ -291,13 +357,22 @@ final class Connection: EventLoopHandler, Sendable {
     private func flush(_ state: inout State, now: MonotonicClock.Instant, notify: Bool = true) -> [Machine.Action] {
         while state.outboundOffset < state.outbound.count {
             let result = state.outbound.withUnsafeBytes { bytes in
-                socket.send(UnsafeRawBufferPointer(rebasing: bytes[state.outboundOffset...]))
+                let pending = UnsafeRawBufferPointer(rebasing: bytes[state.outboundOffset...])
+                return tls?.send(pending) ?? socket.send(pending)
             }
             switch result {
             case .bytes(let count):
                 state.outboundOffset += count
             case .wouldBlock:
-                resumeWriting(&state)
+                if tls?.waitsForReadable == true {
+                    // TLS must read before it can write: wait for readable, even while paused.
+                    if !state.tlsNeedsReadable {
+                        state.tlsNeedsReadable = true
+                        updateInterest(&state)
+                    }
+                } else {
+                    resumeWriting(&state)
+                }
                 let actions = state.machine.writeStateChanged(pending: true, now: now)
                 if notify { perform(actions, &state, now: now); return [] }
                 return actions
@@ -308,6 +383,10 @@ final class Connection: EventLoopHandler, Sendable {
         }
         state.outbound.removeAll(keepingCapacity: state.outbound.count <= 16 * 1024)
         state.outboundOffset = 0
+        if state.tlsNeedsReadable {
+            state.tlsNeedsReadable = false
+            updateInterest(&state)
+        }
         if !state.writeSuspended {
             state.writeSuspended = true
             updateInterest(&state)
@@ -340,6 +419,7 @@ final class Connection: EventLoopHandler, Sendable {
     /// Everything queued is sent: close, lingering first when asked.
     private func closeFlushed(_ state: inout State) {
         guard case .afterFlush(let linger)? = state.closeAfterFlush, state.lingerUntil == nil else { return }
+        tls?.shutdown()
         socket.shutdownWrite()
         if linger, !state.readSuspended {
             state.lingerUntil = MonotonicClock.now.advanced(by: Self.lingerTime)

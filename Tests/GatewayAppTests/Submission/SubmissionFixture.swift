@@ -129,7 +129,7 @@ struct SubmissionFixture {
             keys: keys, ledger: ledger, rateLimiter: rateLimiter, outbox: outbox, stateStore: store,
             defaultWebhookSecret: configuration.webhooks.secret, clock: clock, startDelivery: { _ in })
         tracker = JobTracker(
-            store: jobs, stateStore: store, providers: providers, configuration: configuration, clock: clock, logger: logger,
+            jobs: jobs, stateStore: store, providers: providers, configuration: configuration, clock: clock, logger: logger,
             onTerminal: { settlement.settle($0) })
         service = SubmissionService(
             keys: keys, models: LiveModels(try ModelTable(configuration: configuration, providers: providers)), jobs: jobs, stateStore: store,
