@@ -82,7 +82,7 @@ def registered_in_sources():
             if name.endswith(".swift"):
                 text = open(os.path.join(folder, name), encoding="utf-8").read()
                 for method, path in pattern.findall(text):
-                    found.add((method, path.replace(r"\(Self.callbackPathPrefix)", "/v1/provider-callbacks")))
+                    found.add((method, path.replace(r"\(CallbackRoute.pathPrefix)", "/v1/provider-callbacks")))
     return found
 
 
