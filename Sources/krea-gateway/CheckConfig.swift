@@ -2,8 +2,12 @@ import ArgumentParser
 import AsyncHTTPClient
 import GatewayApp
 import GatewayCore
+import HTTPServer
 import Logging
 import Providers
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `krea-gateway check-config --config PATH`: validate and print the resolved routes and prices.
 struct CheckConfig: AsyncParsableCommand {
@@ -29,7 +33,29 @@ struct CheckConfig: AsyncParsableCommand {
             printError("configuration \(options.config) is invalid:\n\(error)")
             throw ExitCode(2)
         }
+        // The TLS pair was loaded and matched above (as at start); its expiry is checked here.
+        if let tls = configuration.server.tls {
+            let notAfter: Int64
+            do throws(TLSError) {
+                notAfter = try CertificateValidity.notAfter(chainFile: tls.certificateFile)
+            } catch {
+                printError("configuration \(options.config) is invalid:\nserver.tls.cert_file: \(error)")
+                throw ExitCode(2)
+            }
+            let now = Int64(time(nil))
+            let expiry = Timestamp(unixMilliseconds: notAfter * 1000).rfc3339
+            if notAfter <= now {
+                printError("configuration \(options.config) is invalid:\nserver.tls.cert_file: the certificate expired at \(expiry)")
+                throw ExitCode(2)
+            }
+            if notAfter - now < Self.expiryWarning {
+                printError("warning: server.tls.cert_file: the certificate expires at \(expiry), within 14 days")
+            }
+        }
         print(configuration.renderResolvedTables())
         print("configuration \(options.config) is valid")
     }
+
+    /// How early `check-config` warns of a certificate's expiry.
+    static let expiryWarning: Int64 = 14 * 86_400
 }

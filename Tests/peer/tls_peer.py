@@ -55,11 +55,11 @@ def make_ca(name):
     return key, cert
 
 
-def make_leaf(ca_key, ca_cert, key, name, server=True):
+def make_leaf(ca_key, ca_cert, key, name, server=True, days=2):
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
                .issuer_name(ca_cert.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2)))
+               .not_valid_before(now - datetime.timedelta(days=max(1, -days + 1))).not_valid_after(now + datetime.timedelta(days=days)))
     if server:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
                                                                      x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
@@ -304,6 +304,23 @@ def main():
                 check("min_version 1.3: a TLS 1.2 client fails the handshake", True)
         finally:
             check("the mTLS gateway exits cleanly", gateway.stop() == 0, "".join(gateway.log[-20:]))
+
+        # check-config: the files readable, PEM, matching, not expired; a warning within 14 days.
+        base = open(path("tls.yaml")).read()
+        for label, days, code, expect in (("valid for 30 days", 30, 0, None), ("valid for 2 days", 2, 0, "within 14 days"),
+                                          ("expired yesterday", -1, 2, "expired at")):
+            key = ec.generate_private_key(ec.SECP256R1())
+            write_key(key, path("check-key.pem"))
+            write_cert(make_leaf(ca_key, ca_cert, key, "localhost", days=days), path("check-cert.pem"))
+            with open(path("check.yaml"), "w") as file:
+                file.write(base.replace(path("cert.pem"), path("check-cert.pem")).replace(path("key.pem"), path("check-key.pem")))
+            run = subprocess.run([binary, "check-config", "--config", path("check.yaml")], capture_output=True, text=True, timeout=30)
+            check("check-config with a certificate %s: exit %d%s" % (label, code, ", says '%s'" % expect if expect else ", no warning"),
+                  run.returncode == code and ((expect in run.stderr) if expect else ("warning" not in run.stderr)), (run.returncode, run.stderr[-300:]))
+        with open(path("check.yaml"), "w") as file:
+            file.write(base.replace(path("cert.pem"), path("missing.pem")))
+        run = subprocess.run([binary, "check-config", "--config", path("check.yaml")], capture_output=True, text=True, timeout=30)
+        check("check-config with an unreadable certificate file names it", run.returncode == 2 and "missing.pem" in run.stderr, run.stderr[-300:])
 
         # A pair that does not match stops the start with a clear error.
         bad = subprocess.run([binary, "serve", "--config", path("bad.yaml")], capture_output=True, text=True, timeout=30,

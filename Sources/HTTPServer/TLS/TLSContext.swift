@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import COpenSSL
 
 /// A server-side OpenSSL context made from a `TLSConfiguration`: the chain and key loaded and
@@ -68,5 +71,24 @@ extension TLSError {
             reasons.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         return reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
+    }
+}
+
+/// When the leaf certificate of a PEM chain stops being valid (for `check-config`'s warning).
+public enum CertificateValidity {
+    /// The `notAfter` of the first certificate in `chainFile`, in Unix seconds.
+    public static func notAfter(chainFile: String) throws(TLSError) -> Int64 {
+        ERR_clear_error()
+        guard let file = fopen(chainFile, "r") else { throw TLSError("cannot open the certificate chain \(chainFile)") }
+        defer { fclose(file) }
+        guard let certificate = PEM_read_X509(file, nil, nil, nil) else {
+            throw TLSError("the certificate chain \(chainFile) holds no PEM certificate")
+        }
+        defer { X509_free(certificate) }
+        var parts = tm()
+        guard let time = X509_get0_notAfter(certificate), ASN1_TIME_to_tm(time, &parts) == 1 else {
+            throw TLSError("the certificate in \(chainFile) has no readable expiry")
+        }
+        return Int64(timegm(&parts))
     }
 }
