@@ -1,11 +1,16 @@
 """An independent, strict HTTP/1.1 peer (h11) against the real gateway binary.
 
 Every response is parsed by h11, which refuses anything that is not well-formed HTTP/1.1
-(bad status line, bad header syntax, wrong framing). Run: python3 h11_peer.py BINARY CONFIG
+(bad status line, bad header syntax, wrong framing). Run: python3 h11_peer.py BINARY CONFIG [--tls]
+With --tls every check runs again over the gateway's TLS listener (a certificate made at test time).
 Prints 'N passed, N failed' and exits non-zero on any failure."""
 import json
+import os
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 
 import h11
 
@@ -13,6 +18,14 @@ from gateway_process import GatewayProcess
 
 TIMEOUT = 5.0
 results = {"passed": 0, "failed": 0}
+# Set by --tls: every connection is wrapped in TLS with this context.
+TLS_CONTEXT = None
+
+
+def connect(port):
+    """A connection to the gateway: plain TCP, or TLS over it with --tls."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    return TLS_CONTEXT.wrap_socket(sock, server_hostname="localhost") if TLS_CONTEXT else sock
 
 
 def check(name, condition, detail=""):
@@ -28,7 +41,7 @@ class Peer:
     """One h11 client connection."""
 
     def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.sock = connect(port)
         self.conn = h11.Connection(our_role=h11.CLIENT)
 
     def send(self, *events):
@@ -82,7 +95,7 @@ def header(response, name):
 
 def raw_exchange(port, payload):
     """Sends raw bytes (possibly malformed) and parses the answer with h11."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock = connect(port)
     sock.sendall(payload)
     conn = h11.Connection(our_role=h11.CLIENT)
     # h11 needs to have sent a request to accept a response: feed it an equivalent request.
@@ -137,7 +150,7 @@ def run(port):
     peer.close()
 
     # Pipelining: 50 requests in one write, answers in order and all well-formed.
-    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    sock = connect(port)
     sock.sendall(b"".join(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: p%d\r\n\r\n" % i for i in range(50)))
     conn = h11.Connection(our_role=h11.CLIENT)
     ids = []
@@ -171,11 +184,35 @@ def run(port):
               f"got {response.status_code} closed={closed} body={body[:120]!r}")
 
 
+def tls_config(config, directory):
+    """The configuration with a TLS listener on a free port and a self-signed certificate for
+    localhost made now by the openssl CLI; returns (config path, TLS port)."""
+    global TLS_CONTEXT
+    key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    text = open(config, encoding="utf-8").read().replace(
+        "server:\n", 'server:\n  tls: {listen: "127.0.0.1:%d", cert_file: "%s", key_file: "%s"}\n' % (port, cert, key), 1)
+    path = os.path.join(directory, "gateway.yaml")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text)
+    TLS_CONTEXT = ssl.create_default_context(cafile=cert)
+    return path, port
+
+
 def main():
     binary, config = sys.argv[1], sys.argv[2]
+    directory = tempfile.mkdtemp()
+    port = None
+    if "--tls" in sys.argv[3:]:
+        config, port = tls_config(config, directory)
     gateway = GatewayProcess(binary, config)
     try:
-        run(gateway.port)
+        run(port or gateway.port)
     except Exception as error:  # a malformed response or a timeout is a failure, not a crash
         check("peer run completed", False, repr(error))
     finally:
