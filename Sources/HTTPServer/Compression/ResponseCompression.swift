@@ -7,11 +7,13 @@ public struct ResponseCompression: Sendable, Equatable {
     public var gzip: Bool
     /// The smallest body worth compressing (`server.compression.min_bytes`).
     public var minBytes: Int
-    /// zlib's level, 1 (fastest) to 9 (smallest).
+    /// zlib's level, 1 (fastest) to 9 (smallest). 3 by default: a response is compressed on the
+    /// event loop, and level 3 gives most of level 6's reduction on JSON for well under half its
+    /// CPU (Benchmarks/README.md, "TLS and gzip").
     public var level: Int32
 
     /// A policy with the configuration's defaults.
-    public init(gzip: Bool = true, minBytes: Int = 1024, level: Int32 = 6) {
+    public init(gzip: Bool = true, minBytes: Int = 1024, level: Int32 = 3) {
         self.gzip = gzip
         self.minBytes = minBytes
         self.level = level
