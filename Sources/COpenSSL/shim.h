@@ -52,4 +52,9 @@ static inline void kgw_ssl_ctx_select_http11(SSL_CTX *ctx) {
 static inline void kgw_ssl_ctx_set_nonblocking_modes(SSL_CTX *ctx) {
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 }
+
+/// SNI (RFC 6066): the host name the client asks for. A macro over SSL_ctrl in OpenSSL.
+static inline int kgw_ssl_set_server_name(SSL *ssl, const char *name) {
+    return (int)SSL_set_tlsext_host_name(ssl, name);
+}
 #endif

@@ -35,3 +35,18 @@ public struct TLSError: Error, Sendable, Equatable, CustomStringConvertible {
         description = what + TLSError.openSSLReasons()
     }
 }
+
+/// What an outbound TLS connection trusts (provider and webhook calls): the system's store
+/// (`/etc/ssl/certs`, OpenSSL's default paths) or a PEM file of private CAs, and the lowest version.
+public struct TLSClientConfiguration: Sendable, Equatable {
+    /// PEM CAs to trust instead of the system's (a private CA in tests); `nil`: the system's.
+    public var caFile: String?
+    /// TLS 1.2 by default.
+    public var minimumVersion: TLSConfiguration.MinimumVersion
+
+    /// A configuration that trusts the system's store.
+    public init(caFile: String? = nil, minimumVersion: TLSConfiguration.MinimumVersion = .tls12) {
+        self.caFile = caFile
+        self.minimumVersion = minimumVersion
+    }
+}

@@ -53,10 +53,34 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
+    /// A client-side context: peers verified against `configuration`'s trust (the system's store
+    /// by default), TLS 1.2+, ALPN offering `http/1.1`, sessions kept for resumption.
+    public init(client configuration: TLSClientConfiguration) throws(TLSError) {
+        ERR_clear_error()
+        guard let context = SSL_CTX_new(TLS_client_method()) else { throw TLSError("cannot create a TLS context") }
+        self.context = context
+        let minimum = configuration.minimumVersion == .tls13 ? TLS1_3_VERSION : TLS1_2_VERSION
+        guard kgw_ssl_ctx_set_min_proto_version(context, minimum) == 1 else { throw TLSError("cannot set the minimum TLS version") }
+        guard SSL_CTX_set_cipher_list(context, Self.tls12Ciphers) == 1 else { throw TLSError("cannot set the TLS 1.2 cipher suites") }
+        kgw_ssl_ctx_set_nonblocking_modes(context)
+        if let file = configuration.caFile {
+            guard SSL_CTX_load_verify_locations(context, file, nil) == 1 else { throw TLSError("cannot read the CA file \(file) (PEM)") }
+        } else {
+            guard SSL_CTX_set_default_verify_paths(context) == 1 else { throw TLSError("cannot load the system's trust store") }
+        }
+        SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+        let http11: [UInt8] = [8] + Array("http/1.1".utf8)
+        guard SSL_CTX_set_alpn_protos(context, http11, UInt32(http11.count)) == 0 else { throw TLSError("cannot set ALPN") }
+    }
+
     deinit { SSL_CTX_free(context) }
 
     /// A session for one accepted socket.
     func makeSession(fd: Int32) -> TLSSession? { TLSSession(context: context, fd: fd) }
+
+    /// A client session on a connected socket to `host` (a name or an IP literal): the name goes
+    /// out as SNI (not for an IP literal, RFC 6066 §3) and the peer's certificate must match it.
+    func makeClientSession(fd: Int32, host: String) -> TLSSession? { TLSSession(context: context, fd: fd, host: host) }
 }
 
 extension TLSError {

@@ -33,7 +33,33 @@ final class TLSSession: @unchecked Sendable {
         SSL_set_accept_state(ssl)
     }
 
+    /// A client session to `host`: SNI (for a name), and the peer's certificate verified against
+    /// the context's trust and for this host name or IP address.
+    init?(context: OpaquePointer, fd: Int32, host: String) {
+        guard let ssl = SSL_new(context) else { return nil }
+        self.ssl = ssl
+        guard SSL_set_fd(ssl, fd) == 1 else { return nil }
+        SSL_set_connect_state(ssl)
+        // A trailing dot names the same host (`example.com.`); certificates never carry it.
+        let name = host.hasSuffix(".") ? String(host.dropLast()) : host
+        let bare = name.hasPrefix("[") && name.hasSuffix("]") ? String(name.dropFirst().dropLast()) : name
+        // An IP literal is checked against the certificate's IP addresses (`localhost` is a name).
+        if name != "localhost", SocketAddress(host: bare, port: 0) != nil {
+            guard let parameters = SSL_get0_param(ssl), X509_VERIFY_PARAM_set1_ip_asc(parameters, bare) == 1 else { return nil }
+        } else {
+            guard kgw_ssl_set_server_name(ssl, name) == 1, SSL_set1_host(ssl, name) == 1 else { return nil }
+        }
+    }
+
     deinit { SSL_free(ssl) }
+
+    /// Why the peer's certificate was not accepted (after a failed client handshake), in
+    /// OpenSSL's words: `certificate has expired`, `hostname mismatch`, …; `nil` when it was.
+    var verificationFailure: String? {
+        let result = SSL_get_verify_result(ssl)
+        guard result != X509_V_OK else { return nil }
+        return String(cString: X509_verify_cert_error_string(result))
+    }
 
     /// Whether the handshake has finished.
     var isEstablished: Bool { SSL_is_init_finished(ssl) == 1 }
