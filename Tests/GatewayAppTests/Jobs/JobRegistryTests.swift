@@ -17,11 +17,6 @@ struct JobRegistryTests {
         _ = store.apply(ProviderJobSnapshot(providerJobID: "p", status: .completed, providerStatus: "completed", resultURLs: ["u"]), to: job.id, at: .now())
     }
 
-    /// Lets other tasks run until `condition` holds (bounded in real time).
-    static func until(_ condition: () -> Bool) async throws {
-        let limit = ContinuousClock.now + .seconds(10)
-        while !condition(), ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(1)) }
-    }
 
     @Test func waitsEndWithTheirJobOrAtTheirDeadline() async throws {
         let clock = ManualClock()
@@ -42,7 +37,7 @@ struct JobRegistryTests {
         let slow = Self.job(500)
         store.insert(slow)
         let slowWait = Task { await store.waitUntilTerminal(id: slow.id, timeout: .milliseconds(30)) }
-        try await Self.until { store.waiterCount == 1 }
+        try await eventually { store.waiterCount == 1 }
         clock.advance(by: .milliseconds(29))
         try await Task.sleep(for: .milliseconds(20))
         #expect(store.waiterCount == 1, "not before its deadline")
@@ -62,9 +57,9 @@ struct JobRegistryTests {
         store.insert(long)
         store.insert(short)
         async let longWait = store.waitUntilTerminal(id: long.id, timeout: .seconds(60))
-        try await Self.until { store.waiterCount == 1 }
+        try await eventually { store.waiterCount == 1 }
         let shortWait = Task { await store.waitUntilTerminal(id: short.id, timeout: .milliseconds(20)) }
-        try await Self.until { store.waiterCount == 2 }
+        try await eventually { store.waiterCount == 2 }
         clock.advance(by: .milliseconds(30))
         #expect(await shortWait.value?.status == .queued)
         #expect(store.waiterCount == 1)
@@ -82,7 +77,7 @@ struct JobRegistryTests {
         store.insert(job)
         let answers = try await withThrowingTaskGroup(of: Job?.self) { group -> [Job?] in
             for _ in 0..<2_000 { group.addTask { await store.waitUntilTerminal(id: job.id, timeout: .milliseconds(50)) } }
-            try await Self.until { store.waiterCount == 2_000 && clock.sleeperCount > 0 }
+            try await eventually { store.waiterCount == 2_000 && clock.sleeperCount > 0 }
             #expect(clock.sleeperCount == 1, "one sleeping task for every deadline")
             clock.advance(by: .milliseconds(60))
             return try await group.reduce(into: []) { $0.append($1) }

@@ -7,24 +7,19 @@ import Testing
 /// The tracker on the manual clock: polls come when the clock says, not when a test has slept.
 @Suite("Job tracker")
 struct JobTrackerTests {
-    /// Lets woken tasks run until `condition` holds (bounded in real time).
-    static func until(_ condition: () -> Bool) async throws {
-        let limit = ContinuousClock.now + .seconds(10)
-        while !condition(), ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(1)) }
-    }
 
     /// The first poll comes one poll interval (2 s here) after submission, no sooner; a completed
     /// read settles the job: charged once.
     @Test func theFirstPollComesAfterOneIntervalAndACompletedReadSettles() async throws {
         let fixture = try SubmissionFixture()
         let accepted = try #require(await fixture.service.submit(SubmissionFixture.request("model-a"), Submission(key: fixture.key("key-a"))).accepted)
-        try await Self.until { fixture.clock.sleeperCount == 1 }
+        try await eventually { fixture.clock.sleeperCount == 1 }
         fixture.clock.advance(by: .milliseconds(1_990))
         try await Task.sleep(for: .milliseconds(30))
         #expect(fixture.primary.reads.isEmpty, "no poll before its interval")
         fixture.primary.scriptFetch(ProviderJobSnapshot(providerJobID: "primary-1", status: .completed, providerStatus: "completed", resultURLs: ["https://x/1.png"]))
         fixture.clock.advance(by: .milliseconds(250))
-        try await Self.until { fixture.jobs.job(id: accepted.job.id)?.status == .completed }
+        try await eventually { fixture.jobs.job(id: accepted.job.id)?.status == .completed }
         #expect(fixture.primary.reads == ["primary-1"])
         #expect(fixture.jobs.job(id: accepted.job.id)?.billingStatus == .charged)
         #expect(fixture.team.spent == Money(micros: 30_000) && fixture.team.reserved == .zero)
@@ -36,12 +31,12 @@ struct JobTrackerTests {
         let fixture = try SubmissionFixture()
         let accepted = try #require(await fixture.service.submit(SubmissionFixture.request("model-a"), Submission(key: fixture.key("key-a"))).accepted)
         for _ in 0..<70 {
-            try await Self.until { fixture.clock.sleeperCount >= 1 }
+            try await eventually { fixture.clock.sleeperCount >= 1 }
             fixture.clock.advance(by: .seconds(1))
             try await Task.sleep(for: .milliseconds(2))
             if fixture.jobs.job(id: accepted.job.id)?.status.isTerminal == true { break }
         }
-        try await Self.until { fixture.jobs.job(id: accepted.job.id)?.status.isTerminal == true }
+        try await eventually { fixture.jobs.job(id: accepted.job.id)?.status.isTerminal == true }
         let job = try #require(fixture.jobs.job(id: accepted.job.id))
         #expect(job.status == .failed && job.error?.code == "upstream_timeout" && job.billingStatus == .charged)
         let reads = fixture.primary.reads.count

@@ -12,11 +12,6 @@ struct WakeUpTests {
         let wakeUp = Mutex(WakeUp())
     }
 
-    /// Lets woken tasks run until `condition` holds (bounded: a real second at most).
-    static func settle(_ condition: () -> Bool) async throws {
-        let limit = ContinuousClock.now + .seconds(5)
-        while !condition(), ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(1)) }
-    }
 
     /// One task serves every deadline it is handed back, then ends when there is none.
     @Test func theSameTaskSleepsUntilEachNextDeadline() async throws {
@@ -31,15 +26,15 @@ struct WakeUpTests {
                 }
             }
         }
-        try await Self.settle { clock.sleeperCount == 1 }
+        try await eventually { clock.sleeperCount == 1 }
         clock.advance(by: .milliseconds(4))
         try await Task.sleep(for: .milliseconds(20))
         #expect(fires.log.withLock { $0 }.isEmpty, "nothing fires before its deadline")
         for fired in 1...3 {
             clock.advance(by: .milliseconds(5))
-            try await Self.settle { fires.log.withLock { $0.count } == fired && (fired == 3 || clock.sleeperCount == 1) }
+            try await eventually { fires.log.withLock { $0.count } == fired && (fired == 3 || clock.sleeperCount == 1) }
         }
-        try await Self.settle { !fires.wakeUp.withLock { $0.isArmed } }
+        try await eventually { !fires.wakeUp.withLock { $0.isArmed } }
         #expect(fires.log.withLock { $0 } == [1, 1, 1])
         #expect(fires.wakeUp.withLock { $0.at == nil && !$0.isArmed })
         #expect(clock.sleeperCount == 0)
@@ -54,7 +49,7 @@ struct WakeUpTests {
         wakeUp.cancel()
         #expect(!wakeUp.isCurrent(1) && !wakeUp.isArmed && wakeUp.at == nil)
         #expect(wakeUp.needsArming(for: clock.instant + .seconds(7_200)))
-        try await Self.settle { clock.sleeperCount == 0 }
+        try await eventually { clock.sleeperCount == 0 }
         #expect(clock.sleeperCount == 0, "the cancelled task stopped sleeping")
     }
 
@@ -75,9 +70,9 @@ struct WakeUpTests {
             #expect(wakeUp.needsArming(for: early) && !wakeUp.needsArming(for: late + .milliseconds(1)))
             wakeUp.arm(at: early, clock: clock, fire)
         }
-        try await Self.settle { clock.sleeperCount == 1 }
+        try await eventually { clock.sleeperCount == 1 }
         clock.advance(by: .milliseconds(200))
-        try await Self.settle { !fires.wakeUp.withLock { $0.isArmed } }
+        try await eventually { !fires.wakeUp.withLock { $0.isArmed } }
         try await Task.sleep(for: .milliseconds(20))
         #expect(fires.log.withLock { $0 } == [2])
         #expect(clock.sleeperCount == 0)

@@ -1,4 +1,5 @@
 import GatewayCore
+import GatewayTestSupport
 import Providers
 import Storage
 import Testing
@@ -131,8 +132,7 @@ struct SubmissionServiceTests {
     @Test func aWaitHoldsTheAnswerUntilTheJobEnds() async throws {
         let fixture = try SubmissionFixture()
         let waiting = Task { await fixture.service.submit(SubmissionFixture.request("model-a"), Submission(key: fixture.key("key-a"), wait: .seconds(30))) }
-        let limit = ContinuousClock.now + .seconds(5)
-        while fixture.jobs.waiterCount == 0, ContinuousClock.now < limit { try await Task.sleep(for: .milliseconds(1)) }
+        try await eventually { fixture.jobs.waiterCount > 0 }
         #expect(fixture.jobs.waiterCount == 1, "the answer waits for the job")
         let jobID = try #require(fixture.jobs.residentJobs.first?.id)
         fixture.tracker.apply(ProviderJobSnapshot(providerJobID: "primary-1", status: .completed, providerStatus: "completed", resultURLs: ["https://x/1.png"]), to: jobID)
