@@ -5,7 +5,8 @@
 #   2. handshakes: wrk -c16 with `Connection: close`, so every request is a new TCP connection and
 #      a full TLS handshake (wrk does not resume sessions);
 #   3. gzip: the gateway's /openapi.json (a ~140 KB JSON answer) over plain HTTP with and without
-#      `Accept-Encoding: gzip`, c = 1: what compressing it costs against sending it as it is.
+#      `Accept-Encoding: gzip`, c = 1: what compressing it costs against sending it as it is; and
+#      nginx serving the same file with `gzip on` at the same level, as the peer.
 # Prints a Markdown report on stdout (progress on stderr); raw wrk output goes to
 # Benchmarks/results/tls-<timestamp>/.
 #
@@ -37,7 +38,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$B
 NGINX_PORT="$(free_port)"
 mkdir -p "$BENCH_TMP/nginx"
 sed -e "s|@PREFIX@|$BENCH_TMP/nginx|g" -e "s|@PORT@|$NGINX_PORT|g" "$BENCH_DIR/nginx/nginx.conf.template" \
-    | sed -e "s|listen 127.0.0.1:$NGINX_PORT backlog=4096;|listen 127.0.0.1:$NGINX_PORT ssl backlog=4096;\n        ssl_certificate $BENCH_TMP/cert.pem;\n        ssl_certificate_key $BENCH_TMP/key.pem;\n        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_tickets on;|" \
+    | sed -e "s|listen 127.0.0.1:$NGINX_PORT backlog=4096;|listen 127.0.0.1:$NGINX_PORT ssl backlog=4096;\n        ssl_certificate $BENCH_TMP/cert.pem;\n        ssl_certificate_key $BENCH_TMP/key.pem;\n        ssl_protocols TLSv1.2 TLSv1.3;\n        ssl_session_tickets on;\n        location = /openapi.json { alias $REPO_ROOT/Sources/GatewayApp/Resources/openapi.json; default_type application/json; gzip on; gzip_comp_level 3; gzip_types application/json; gzip_min_length 1024; }|" \
     >"$BENCH_TMP/nginx/nginx.conf"
 nginx -p "$BENCH_TMP/nginx" -c "$BENCH_TMP/nginx/nginx.conf" -e stderr >"$RUN_DIR/nginx.log" 2>&1 &
 NGINX_PID=$!
@@ -98,6 +99,11 @@ for round in 1 2; do
 done
 measure "openapi-identity" gateway "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/openapi.json" 1 1
 measure "openapi-gzip" gateway "$GATEWAY_PID" "http://127.0.0.1:$GATEWAY_PORT/openapi.json" 1 1 -H "Accept-Encoding: gzip"
+measure "openapi-tls-identity" gateway "$GATEWAY_PID" "https://127.0.0.1:$GATEWAY_TLS_PORT/openapi.json" 1 1
+measure "openapi-tls-gzip" gateway "$GATEWAY_PID" "https://127.0.0.1:$GATEWAY_TLS_PORT/openapi.json" 1 1 -H "Accept-Encoding: gzip"
+measure "openapi-tls-identity" nginx "$NGINX_PID" "https://127.0.0.1:$NGINX_PORT/openapi.json" 1 1
+measure "openapi-tls-gzip" nginx "$NGINX_PID" "https://127.0.0.1:$NGINX_PORT/openapi.json" 1 1 -H "Accept-Encoding: gzip"
+nginx_gzip_bytes="$(curl -s --cacert "$BENCH_TMP/cert.pem" -H 'Accept-Encoding: gzip' "https://127.0.0.1:$NGINX_PORT/openapi.json" | wc -c)"
 identity_bytes="$(curl -s "http://127.0.0.1:$GATEWAY_PORT/openapi.json" | wc -c)"
 gzip_bytes="$(curl -s -H 'Accept-Encoding: gzip' "http://127.0.0.1:$GATEWAY_PORT/openapi.json" | wc -c)"
 
@@ -111,8 +117,9 @@ gzip_bytes="$(curl -s -H 'Accept-Encoding: gzip' "http://127.0.0.1:$GATEWAY_PORT
     echo "\`Benchmarks/config/bench.yaml\` with \`server.tls\`. Keep-alive rows: \`wrk -t2 -c64 -d$DURATION https://.../healthz\`;"
     echo "handshake rows: \`wrk -t2 -c16 -H 'Connection: close'\`, a new connection and a full handshake per request."
     echo "Two rounds each, alternating servers. gzip rows: \`wrk -t1 -c1\` on the gateway's plain \`/openapi.json\`"
-    echo "($identity_bytes bytes; $gzip_bytes gzipped), without and with \`Accept-Encoding: gzip\`. wrk and the servers"
-    echo "share the same $(nproc) cores."
+    echo "($identity_bytes bytes; $gzip_bytes gzipped), without and with \`Accept-Encoding: gzip\`, over plain HTTP and over"
+    echo "TLS; nginx serves the same file over TLS with \`gzip on; gzip_comp_level 3\` ($nginx_gzip_bytes bytes gzipped)."
+    echo "wrk and the servers share the same $(nproc) cores."
     echo
     machine_info_md
     echo

@@ -45,18 +45,29 @@ def main(path):
         if errs:
             print("| %s: wrk errors (all rows) | %d | | | |" % (kind, errs))
     print()
-    identity = next(r for r in rows if r["label"] == "openapi-identity")
-    gzipped = next(r for r in rows if r["label"] == "openapi-gzip")
-    cost = (gzipped["wrk"]["mean_us"]) / identity["wrk"]["mean_us"]
-    print("| `/openapi.json`, c = 1 | requests/s | mean latency | gateway CPU per request | bytes on the wire per answer |")
+    def row(label, server):
+        return next((r for r in rows if r["label"] == label and r["server"] == server), None)
+    print("| `/openapi.json`, c = 1 | requests/s | mean latency | server CPU per request | bytes on the wire per answer |")
     print("|---|---:|---:|---:|---:|")
-    for label, row in (("as it is", identity), ("gzip", gzipped)):
-        print("| %s | %s | %.3f ms | %.0f µs | %s |" % (
-            label, f"{rate(row):,.0f}", row["wrk"]["mean_us"] / 1000, cpu_per_request_us(row),
-            f"{row['wrk']['bytes'] / max(row['wrk']['requests'], 1):,.0f}"))
+    for server, transport, prefix in (("gateway", "plain HTTP", "openapi"), ("gateway", "TLS", "openapi-tls"), ("nginx", "TLS", "openapi-tls")):
+        for suffix, name in (("identity", "as it is"), ("gzip", "gzip")):
+            r = row(prefix + "-" + suffix, server)
+            if r is None:
+                continue
+            print("| %s (%s), %s | %s | %.3f ms | %.0f µs | %s |" % (
+                "krea-gateway" if server == "gateway" else "nginx", transport, name, f"{rate(r):,.0f}", r["wrk"]["mean_us"] / 1000,
+                cpu_per_request_us(r), f"{r['wrk']['bytes'] / max(r['wrk']['requests'], 1):,.0f}"))
     print()
-    print("gzip's answer takes %.2f × the time of the uncompressed one (target: < 2 ×: %s)." % (cost, "yes" if cost < 2 else "**no**"))
-
+    def cost(prefix, server):
+        identity, gzipped = row(prefix + "-identity", server), row(prefix + "-gzip", server)
+        return gzipped["wrk"]["mean_us"] / identity["wrk"]["mean_us"], gzipped["wrk"]["mean_us"] - identity["wrk"]["mean_us"]
+    plain, _ = cost("openapi", "gateway")
+    tls, added = cost("openapi-tls", "gateway")
+    print("The gateway's gzip answer takes %.2f × the time of its uncompressed one over plain HTTP and %.2f × over TLS "
+          "(target: < 2 ×: %s)." % (plain, tls, "yes" if max(plain, tls) < 2 else "**no**"))
+    if row("openapi-tls-gzip", "nginx"):
+        peer, peer_added = cost("openapi-tls", "nginx")
+        print("nginx's takes %.2f × over TLS; the time gzip adds is %.2f × nginx's on the same body at the same level." % (peer, added / peer_added))
 
 if __name__ == "__main__":
     main(sys.argv[1])

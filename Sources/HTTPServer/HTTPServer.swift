@@ -107,6 +107,10 @@ public final class HTTPServer: Sendable {
                 socket.close()
                 continue
             }
+            // An answer goes out whole as soon as it is written: without this, the last partial
+            // segment of a large answer (TLS writes one record at a time) waits for the client's
+            // delayed ACK (Nagle's algorithm), tens of milliseconds.
+            try? socket.setOption(level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1)
             let loop = loops[nextLoop.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count]
             var session: TLSSession?
             if let tls = tlsContext.withLock({ $0 }) {
