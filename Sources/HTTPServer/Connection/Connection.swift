@@ -364,14 +364,14 @@ final class Connection: EventLoopHandler, Sendable {
             case .bytes(let count):
                 state.outboundOffset += count
             case .wouldBlock:
-                if tls?.waitsForReadable == true {
-                    // TLS must read before it can write: wait for readable, even while paused.
-                    if !state.tlsNeedsReadable {
-                        state.tlsNeedsReadable = true
-                        updateInterest(&state)
-                    }
-                } else {
-                    resumeWriting(&state)
+                // A TLS write that must read first waits for readable (even while the request
+                // stream is paused) and not for writable, which would wake it again and again;
+                // any other write waits for writable.
+                let needsReadable = tls?.waitsForReadable == true
+                if state.tlsNeedsReadable != needsReadable || state.writeSuspended != needsReadable {
+                    state.tlsNeedsReadable = needsReadable
+                    state.writeSuspended = needsReadable
+                    updateInterest(&state)
                 }
                 let actions = state.machine.writeStateChanged(pending: true, now: now)
                 if notify { perform(actions, &state, now: now); return [] }
