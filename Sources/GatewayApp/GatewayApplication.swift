@@ -311,7 +311,7 @@ public final class GatewayApplication: Sendable {
         limits.maxBodyBytes = server.maxBodyBytes
         return HTTPServer.Configuration(
             host: server.listen.host, port: Int(server.listen.port), limits: limits,
-            headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout,
+            headerTimeout: server.headerTimeout, idleTimeout: server.idleTimeout, bodyTimeout: server.bodyTimeout,
             maxConnections: server.maxConnections, shutdownGrace: server.shutdownGrace,
             compression: ResponseCompression(gzip: server.compression.gzip, minBytes: server.compression.minBytes))
     }

@@ -11,6 +11,8 @@ extension HTTPServer {
         public var headerTimeout: Duration
         /// Time a kept-alive connection may sit idle; also the most time between body bytes.
         public var idleTimeout: Duration
+        /// Time to receive a whole request body, from the end of its head (408 after).
+        public var bodyTimeout: Duration
         /// Most open connections; one more is answered 503 and closed.
         public var maxConnections: Int
         /// Time in-flight requests get to finish during a graceful shutdown.
@@ -32,6 +34,7 @@ extension HTTPServer {
             limits: HTTPParserLimits = HTTPParserLimits(),
             headerTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
+            bodyTimeout: Duration = .seconds(60),
             maxConnections: Int = 10_000,
             shutdownGrace: Duration = .seconds(25),
             backlog: Int32 = 4096,
@@ -44,6 +47,7 @@ extension HTTPServer {
             self.limits = limits
             self.headerTimeout = headerTimeout
             self.idleTimeout = idleTimeout
+            self.bodyTimeout = bodyTimeout
             self.maxConnections = maxConnections
             self.shutdownGrace = shutdownGrace
             self.backlog = backlog

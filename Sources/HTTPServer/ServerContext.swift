@@ -18,7 +18,8 @@ final class ServerContext: Sendable {
             headerTimeout: configuration.headerTimeout,
             idleTimeout: configuration.idleTimeout,
             maxBufferedBytes: limits.maxRequestLineBytes + limits.maxHeaderBytes + limits.maxBodyBytes,
-            compression: configuration.compression)
+            compression: configuration.compression,
+            bodyTimeout: configuration.bodyTimeout)
     }
 
     /// Registers a connection unless the server is full; returns whether it was registered.

@@ -8,7 +8,7 @@ extension ConfigReader {
         var server = GatewayConfiguration.Server()
         guard let node, let f = fields(node, at: "server", allowed: [
             "listen", "public_base_url", "max_body_bytes", "max_connections",
-            "header_timeout_s", "idle_timeout_s", "shutdown_grace_s", "compression", "tls",
+            "header_timeout_s", "body_timeout_s", "idle_timeout_s", "shutdown_grace_s", "compression", "tls",
         ]) else { return server }
         if let node = f["listen"], let text = text(node, at: f.path("listen")) {
             if let address = ListenAddress(parsing: text) {
@@ -37,6 +37,9 @@ extension ConfigReader {
         }
         if let v = f["idle_timeout_s"].flatMap({ duration($0, at: f.path("idle_timeout_s")) }) {
             server.idleTimeout = v
+        }
+        if let v = f["body_timeout_s"].flatMap({ duration($0, at: f.path("body_timeout_s")) }) {
+            server.bodyTimeout = v
         }
         if let v = f["shutdown_grace_s"].flatMap({ duration($0, at: f.path("shutdown_grace_s")) }) {
             server.shutdownGrace = v

@@ -14,6 +14,9 @@ extension GatewayConfiguration {
         public var headerTimeout: Duration
         /// `idle_timeout_s`: how long an idle keep-alive connection stays open. Default 60 s.
         public var idleTimeout: Duration
+        /// `body_timeout_s`: a request body must arrive whole within this, from the end of its
+        /// head (408 after). Default 60 s.
+        public var bodyTimeout: Duration
         /// `shutdown_grace_s`: time to finish in-flight work after SIGTERM. Default 25 s.
         public var shutdownGrace: Duration
         /// `compression`: gzip for response bodies.
@@ -67,6 +70,7 @@ extension GatewayConfiguration {
             maxConnections: Int = 10_000,
             headerTimeout: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(60),
+            bodyTimeout: Duration = .seconds(60),
             shutdownGrace: Duration = .seconds(25),
             compression: Compression = Compression(),
             tls: TLS? = nil
@@ -77,6 +81,7 @@ extension GatewayConfiguration {
             self.maxConnections = maxConnections
             self.headerTimeout = headerTimeout
             self.idleTimeout = idleTimeout
+            self.bodyTimeout = bodyTimeout
             self.shutdownGrace = shutdownGrace
             self.compression = compression
             self.tls = tls

@@ -34,6 +34,9 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         var maxBufferedBytes: Int
         /// gzip for response bodies (off unless set).
         var compression = ResponseCompression(gzip: false)
+        /// Time to receive a whole body, from the end of its head (408 after), however steadily
+        /// its bytes trickle in.
+        var bodyTimeout: Duration = .seconds(60)
     }
 
     let configuration: Configuration
@@ -49,8 +52,11 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
     private let maxBodyBytes: Int
     /// The request whose handler is running.
     private(set) var handling: HTTPRequestHead?
-    /// When the first byte of the current, incomplete head arrived.
+    /// When the current, incomplete head began: its first byte, or, for bytes that arrived
+    /// while an earlier request was being answered, the moment the connection turned to it.
     private var headStartedAt: C.Instant?
+    /// When the head of the request whose body is arriving was complete.
+    private var bodyStartedAt: C.Instant?
     private var lastActivity: C.Instant
     private(set) var requestsServed = 0
     private var outboundPending = false
@@ -143,7 +149,12 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         if outboundPending { return lastActivity.advanced(by: configuration.idleTimeout) }
         if isClosing { return nil }
         if let started = headStartedAt { return started.advanced(by: configuration.headerTimeout) }
-        if receiving != nil { return lastActivity.advanced(by: configuration.idleTimeout) }
+        if receiving != nil {
+            // A pause between body bytes is bounded by the idle timeout, the whole body by its own.
+            let pause = lastActivity.advanced(by: configuration.idleTimeout)
+            guard let bodyStartedAt else { return pause }
+            return min(pause, bodyStartedAt.advanced(by: configuration.bodyTimeout))
+        }
         // A connection that never sent a byte gets the header timeout; a kept-alive one, the idle timeout.
         let wait = requestsServed == 0 ? configuration.headerTimeout : configuration.idleTimeout
         return lastActivity.advanced(by: wait)
@@ -176,7 +187,12 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
         while handling == nil, !isClosing, !outboundPending {
             switch parser.next() {
             case .needMoreData:
-                if parser.isIdle, receiving == nil { headStartedAt = nil }
+                if receiving == nil {
+                    // Nothing buffered: the idle timeout applies until a head's first byte. Part
+                    // of a head buffered (it came with an earlier request): its clock starts now,
+                    // so that a pipelined partial head cannot live on the idle timeout.
+                    if parser.isIdle { headStartedAt = nil } else if headStartedAt == nil { headStartedAt = now }
+                }
                 if peerClosed {
                     // Nothing more will come: a half-received request gets no answer.
                     isClosing = true
@@ -186,6 +202,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
                 return
             case .head(let head):
                 headStartedAt = nil
+                bodyStartedAt = now
                 receiving = head
                 body = []
                 switch BodyInflater.Coding.of(head.headers) {
@@ -227,6 +244,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
                     head.headers.remove(name: "content-encoding")
                 }
                 receiving = nil
+                bodyStartedAt = nil
                 handling = head
                 let request = HTTPRequest(head: head, body: body, trailers: trailers)
                 body = []
@@ -243,6 +261,7 @@ struct ConnectionStateMachine<C: Clock>: Sendable where C.Duration == Duration {
     /// answer is not destroyed by a reset while the peer is still sending).
     private mutating func refuse(_ error: HTTPServerError, version: HTTPVersion, into actions: inout [Action]) {
         receiving = nil
+        bodyStartedAt = nil
         inflater = nil
         body = []
         isClosing = true

@@ -207,3 +207,10 @@ import Testing
     #expect(wrong.contains { $0.hasPrefix("server.compression.min_bytes:") })
     #expect(wrong.contains("server.compression.level: unknown key"))
 }
+
+/// `server.body_timeout_s` (CONFIG.md): 60 s by default, settable, a duration like the others.
+@Test func loader_ReadsTheBodyTimeout() throws {
+    #expect(try #require(ConfigFixtures.load(ConfigFixtures.minimal)).server.bodyTimeout == .seconds(60))
+    #expect(try #require(ConfigFixtures.load("server:\n  body_timeout_s: 7.5\n" + ConfigFixtures.minimal)).server.bodyTimeout == .milliseconds(7500))
+    #expect(ConfigFixtures.descriptions("server:\n  body_timeout_s: soon\n" + ConfigFixtures.minimal).contains { $0.hasPrefix("server.body_timeout_s:") })
+}
