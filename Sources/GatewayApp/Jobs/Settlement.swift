@@ -6,8 +6,8 @@ import Webhooks
 /// transition however many callbacks and polls race): a completed job's hold becomes spend in the
 /// window it was reserved in, a failed or cancelled one's is released; the key's running count
 /// drops; and a job with a webhook gets its one event. The terminal job, its ledger lines and its
-/// event are queued to the durable store as one transaction, and the event is sent only after
-/// that (ARCHITECTURE.md: side effects follow the durable write — the deliverer waits for it).
+/// event are queued to the durable store as one transaction, and the event's first attempt waits
+/// until that transaction is durable (side effects follow the durable write).
 final class Settlement: Sendable {
     private let keys: KeyRing
     private let ledger: Ledger
@@ -36,16 +36,31 @@ final class Settlement: Sendable {
         let now = clock.now()
         let outcome: Ledger.Settlement = job.billingStatus == .charged ? .charge : .release
         let delivery = event(for: job, at: now)
-        var inserted = false
+        var stored: StoreTicket?
         func record(_ changes: [StateChange]) {
-            if let delivery { inserted = outbox.insert(delivery, together: changes) } else { _ = stateStore.enqueue(changes) }
+            guard let delivery else { _ = stateStore.enqueue(changes); return }
+            let (inserted, ticket) = outbox.insert(delivery, together: changes)
+            if inserted { stored = ticket }
         }
         let settled = ledger.settle(jobID: job.id, outcome) { reservation in
             record([.job(job)] + reservation.entries(outcome == .charge ? .charge : .release, jobID: job.id, at: now).map(StateChange.ledger))
         }
         if settled == nil { record([.job(job)]) }
         rateLimiter.finished(keyID: job.ownerKeyID)
-        if inserted, let delivery { startDelivery(delivery.id) }
+        guard let delivery, let stored else { return }
+        // The first attempt waits for the transaction that holds the outcome and the event: sent
+        // earlier, a crash could make the job end again after the restart and send a second,
+        // different event under the same webhook-id. A failed write sends nothing now; the
+        // delivery is pending in memory and on disk with whatever the store kept.
+        let store = stateStore, start = startDelivery
+        Task {
+            do throws(StoreError) {
+                try await store.waitUntilDurable(stored)
+            } catch {
+                return
+            }
+            start(delivery.id)
+        }
     }
 
     /// The job's one terminal event, when it has a webhook and a secret to sign it with (the

@@ -10,16 +10,17 @@ final class JournaledOutbox: WebhookOutbox {
 
     init(stateStore: any StateStore) { self.stateStore = stateStore }
 
-    func insert(_ delivery: WebhookDelivery) -> Bool { insert(delivery, together: []) }
+    func insert(_ delivery: WebhookDelivery) -> Bool { insert(delivery, together: []).inserted }
 
     /// Adds a delivery and queues it in the same transaction as `changes` (a job's terminal state
     /// and its settlement): the event exists on disk exactly when the outcome does. `changes` are
-    /// queued even when the delivery already exists.
+    /// queued even when the delivery already exists. Returns whether it was new, and the ticket
+    /// of the transaction to wait for before the first attempt.
     @discardableResult
-    func insert(_ delivery: WebhookDelivery, together changes: [StateChange]) -> Bool {
+    func insert(_ delivery: WebhookDelivery, together changes: [StateChange]) -> (inserted: Bool, ticket: StoreTicket) {
         let inserted = memory.insert(delivery)
-        _ = stateStore.enqueue(inserted ? changes + [.delivery(delivery)] : changes)
-        return inserted
+        let ticket = stateStore.enqueue(inserted ? changes + [.delivery(delivery)] : changes)
+        return (inserted, ticket)
     }
 
     func update(_ delivery: WebhookDelivery) {

@@ -15,7 +15,7 @@ struct SettlementTests {
 
     struct Fixture {
         let clock = ManualClock()
-        let store = MemoryStateStore(retaining: true)
+        let store: any StateStore
         let ledger = Ledger()
         let rateLimiter = RateLimiter()
         let keys: KeyRing
@@ -24,7 +24,8 @@ struct SettlementTests {
         let settlement: Settlement
         let budget = ApplicableBudget(owner: .team("design"), budget: .init(limit: Money(micros: 1_000_000), period: .monthly))
 
-        init(defaultSecret: Secret? = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")) throws {
+        init(defaultSecret: Secret? = Secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), store: any StateStore = MemoryStateStore(retaining: true)) throws {
+            self.store = store
             let configuration = try ConfigLoader.parse(yaml: """
                 admin: {master_key: "m"}
                 providers: {krea: {kind: krea, base_url: "http://127.0.0.1:9", api_key: "k"}}
@@ -59,6 +60,8 @@ struct SettlementTests {
         fixture.settlement.settle(job)
         fixture.settlement.settle(job)  // seen again (a late callback): nothing more happens
         #expect(fixture.standing.spent == Money(micros: 30_000) && fixture.standing.reserved == .zero)
+        try await eventually { !fixture.started.ids.withLock { $0 }.isEmpty }
+        try await Task.sleep(for: .milliseconds(20))
         #expect(fixture.started.ids.withLock { $0 } == ["msg_" + job.id])
         let stored = try await fixture.store.load()
         #expect(stored.ledger.map(\.kind) == [.charge])
@@ -94,5 +97,59 @@ struct SettlementTests {
         fixture.clock.advance(by: .seconds(90))
         let event = try #require(fixture.settlement.event(for: fixture.endedJob(.completed), at: fixture.clock.now()))
         #expect(event.createdAt == fixture.clock.now())
+    }
+
+    /// The first attempt waits for the transaction that holds the outcome and the event: until
+    /// the store says it is durable, nothing is sent.
+    @Test func theEventIsSentOnlyOnceItsTransactionIsDurable() async throws {
+        let gate = GatedStore()
+        let fixture = try Fixture(store: gate)
+        fixture.settlement.settle(fixture.endedJob(.completed))
+        try await eventually { gate.waiting > 0 }
+        try await Task.sleep(for: .milliseconds(30))
+        #expect(gate.waiting == 1 && fixture.started.ids.withLock { $0 }.isEmpty, "nothing sent before the write is durable")
+        gate.open()
+        try await eventually { !fixture.started.ids.withLock { $0 }.isEmpty }
+        #expect(fixture.started.ids.withLock { $0 }.count == 1)
+    }
+
+    /// A store whose writes become durable only when the test says so.
+    final class GatedStore: StateStore {
+        private let inner = MemoryStateStore(retaining: true)
+        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        var waiting: Int { state.withLock { $0.waiters.count } }
+
+        func open() {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.open = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        var location: String { "gated" }
+        var keepsFinishedJobs: Bool { true }
+        var activity: StoreActivity { inner.activity }
+        func load(keepingFinished: Int) async throws(StoreError) -> StoredState { try await inner.load(keepingFinished: keepingFinished) }
+        func job(id: String) async throws(StoreError) -> Job? { try await inner.job(id: id) }
+        func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] {
+            try await inner.jobs(owner: owner, status: status, before: cursor, limit: limit)
+        }
+        func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] { try await inner.ledgerEntries(jobID: jobID) }
+        func enqueue(_ changes: [StateChange]) -> StoreTicket { inner.enqueue(changes) }
+        func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
+            await withCheckedContinuation { continuation in
+                let now = state.withLock { state -> Bool in
+                    if state.open { return true }
+                    state.waiters.append(continuation)
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        }
+        var failure: StoreError? { nil }
+        func close() async {}
     }
 }
