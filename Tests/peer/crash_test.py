@@ -87,12 +87,20 @@ class Receiver:
         self.delivered = {}     # webhook-id -> (headers, body) of the accepted attempt
         self.bodies = {}        # webhook-id -> every distinct body received under it
         self.bad_signatures = []
+        self.incomplete = 0     # requests whose body stopped short (the gateway was killed mid-send)
         verifier = Webhook(SECRET)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender was killed between its head and the end of its body: no request
+                    # arrived (an HTTP server answers only whole requests), so nothing is recorded.
+                    with receiver.lock:
+                        receiver.incomplete += 1
+                    return
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 message_id = headers.get("webhook-id", "")
                 try:
