@@ -36,6 +36,8 @@ public final class JobTracker: Sendable {
     private let schedule = Mutex(PollSchedule())
     /// Set by `stop()`: a submission that finishes during shutdown starts no new poller.
     private let stopped = Atomic<Bool>(false)
+    /// Callback-driven re-reads of open jobs (see `refresh`), by job id; gone when the job ends.
+    private let refreshes = Mutex<[String: RefreshState]>([:])
     /// Where pollers run, taken in turn (empty: Swift's global executor).
     private let executors: [any TaskExecutor]
     private let nextExecutor = Atomic<Int>(0)
@@ -141,10 +143,80 @@ public final class JobTracker: Sendable {
 
     /// A provider called back about this job: re-read it from the provider before acting, since
     /// callbacks are unsigned (API.md §6).
+    ///
+    /// Re-reads of one job are coalesced: at most one in flight and one started per
+    /// `refreshSpacing`; callbacks that come meanwhile fold into one trailing re-read. A leaked
+    /// callback URL, replayed as fast as anyone likes, costs the provider one read a second.
     func refresh(jobID: String) async {
-        guard let job = jobs.job(id: jobID), !job.status.isTerminal else { return }
-        _ = await fetchAndApply(job)
+        guard let open = jobs.job(id: jobID), !open.status.isTerminal else { return }
+        switch refreshes.withLock({ Self.claim(&$0, jobID, now: clock.instant) }) {
+        case .coalesced, .gone:
+            return
+        case .wait(var wait):
+            // This call owns the one trailing re-read.
+            while true {
+                do { try await clock.sleep(for: wait) } catch { return }
+                switch refreshes.withLock({ Self.takeTrailing(&$0, jobID, now: clock.instant) }) {
+                case .start: break
+                case .wait(let more): wait = more; continue
+                case .gone, .coalesced: return
+                }
+                break
+            }
+        case .start:
+            break
+        }
+        if let job = jobs.job(id: jobID), !job.status.isTerminal { _ = await fetchAndApply(job) }
+        refreshes.withLock { all in
+            all[jobID]?.inFlight = false
+            // A job that ended keeps no entry (`finished` removes it too; this covers a race with it).
+            if jobs.job(id: jobID)?.status.isTerminal ?? true { all[jobID] = nil }
+        }
     }
+
+    /// The least time between two callback-driven re-reads of one job.
+    static let refreshSpacing: Duration = .seconds(1)
+
+    struct RefreshState {
+        var inFlight = false
+        var lastStarted: ContinuousClock.Instant?
+        /// A call already waits to re-read once more.
+        var trailing = false
+    }
+
+    enum RefreshClaim: Equatable { case start, wait(Duration), coalesced, gone }
+
+    /// A new callback's re-read: now, after a wait (this call then owns the trailing re-read), or
+    /// folded into the trailing one already waiting.
+    static func claim(_ all: inout [String: RefreshState], _ id: String, now: ContinuousClock.Instant) -> RefreshClaim {
+        var state = all[id] ?? RefreshState()
+        if state.trailing { return .coalesced }
+        if !state.inFlight, state.lastStarted.map({ now >= $0 + refreshSpacing }) ?? true {
+            state.inFlight = true
+            state.lastStarted = now
+            all[id] = state
+            return .start
+        }
+        state.trailing = true
+        all[id] = state
+        return .wait(max(.zero, (state.lastStarted ?? now) + refreshSpacing - now))
+    }
+
+    /// The trailing re-read's turn: start it, wait more (one is in flight, or the spacing has
+    /// not passed), or stop (the job ended).
+    static func takeTrailing(_ all: inout [String: RefreshState], _ id: String, now: ContinuousClock.Instant) -> RefreshClaim {
+        guard var state = all[id] else { return .gone }
+        if state.inFlight { return .wait(refreshSpacing) }
+        if let last = state.lastStarted, now < last + refreshSpacing { return .wait(last + refreshSpacing - now) }
+        state.trailing = false
+        state.inFlight = true
+        state.lastStarted = now
+        all[id] = state
+        return .start
+    }
+
+    /// Jobs with callback re-read state (tests: it goes with the job).
+    var refreshStateCount: Int { refreshes.withLock { $0.count } }
 
     /// Applies a provider snapshot and settles once when it is terminal. Progress is recorded
     /// without waiting for the disk (a restart re-reads it from the provider anyway).
@@ -168,6 +240,7 @@ public final class JobTracker: Sendable {
         // Its poller may be asleep for up to 30 s: wake it to end now rather than hold on. (A job
         // still waiting for its first poll is skipped when that comes due.)
         pollers.withLock { $0.removeValue(forKey: job.id) }?.cancel()
+        refreshes.withLock { $0[job.id] = nil }
         logger.info("job finished", metadata: ["job_id": "\(job.id)", "status": "\(job.status.rawValue)", "billing": "\(job.billingStatus.rawValue)"])
         onTerminal(job)
     }

@@ -43,4 +43,35 @@ struct JobTrackerTests {
         #expect(reads >= 4 && reads <= 12, "backed-off polls over 60 s, not one a second: \(reads)")
         #expect(fixture.team.spent == Money(micros: 30_000))
     }
+
+    /// A callback flood (a leaked callback URL replayed): at most one provider read in flight and
+    /// one a second per job; the callbacks in between fold into one trailing read. The state goes
+    /// with the job.
+    @Test func aCallbackFloodReadsTheProviderOnceASecond() async throws {
+        let fixture = try SubmissionFixture()
+        let accepted = try #require(await fixture.service.submit(SubmissionFixture.request("model-b"), Submission(key: fixture.key("key-a"))).accepted)
+        let id = accepted.job.id
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<200 { group.addTask { await fixture.tracker.refresh(jobID: id) } }
+            // The first read happens at once; the 199 others fold into one that waits.
+            try? await eventually { fixture.secondary.reads.count == 1 && fixture.clock.sleeperCount == 2 }
+            #expect(fixture.secondary.reads.count == 1, "one read, not 200")
+            fixture.clock.advance(by: .milliseconds(999))
+            try? await Task.sleep(for: .milliseconds(30))
+            #expect(fixture.secondary.reads.count == 1, "not before a second has passed")
+            fixture.clock.advance(by: .milliseconds(1))
+            await group.waitForAll()
+        }
+        #expect(fixture.secondary.reads.count == 2, "the trailing read, once")
+        // Another burst within the second after it: again one trailing read, no more.
+        for _ in 0..<50 { Task { await fixture.tracker.refresh(jobID: id) } }
+        try await eventually { fixture.clock.sleeperCount == 2 }
+        #expect(fixture.secondary.reads.count == 2)
+        fixture.secondary.scriptFetch(ProviderJobSnapshot(providerJobID: "secondary-1", status: .completed, providerStatus: "completed", resultURLs: ["u"]))
+        fixture.clock.advance(by: .milliseconds(1000))  // 2 s: before the first poll (3 s, the default)
+        try await eventually { fixture.jobs.job(id: id)?.status == .completed }
+        #expect(fixture.secondary.reads.count == 3)
+        try await eventually { fixture.tracker.refreshStateCount == 0 }
+        #expect(fixture.tracker.refreshStateCount == 0, "nothing kept for a finished job")
+    }
 }
