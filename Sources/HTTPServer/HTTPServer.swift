@@ -44,9 +44,6 @@ public final class HTTPServer: Sendable {
         tlsContext = Mutex(configuration.tls)
     }
 
-    /// Whether this listener speaks TLS.
-    public var isTLS: Bool { tlsContext.withLock { $0 != nil } }
-
     /// New connections use `context` from now on (a certificate reload); open ones keep theirs.
     /// Ignored on a plain listener.
     public func replaceTLSContext(_ context: TLSContext) {

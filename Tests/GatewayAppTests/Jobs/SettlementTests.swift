@@ -102,7 +102,8 @@ struct SettlementTests {
     /// The first attempt waits for the transaction that holds the outcome and the event: until
     /// the store says it is durable, nothing is sent.
     @Test func theEventIsSentOnlyOnceItsTransactionIsDurable() async throws {
-        let gate = GatedStore()
+        let gate = ControllableStore()
+        gate.holdDurability()
         let fixture = try Fixture(store: gate)
         fixture.settlement.settle(fixture.endedJob(.completed))
         try await eventually { gate.waiting > 0 }
@@ -111,45 +112,5 @@ struct SettlementTests {
         gate.open()
         try await eventually { !fixture.started.ids.withLock { $0 }.isEmpty }
         #expect(fixture.started.ids.withLock { $0 }.count == 1)
-    }
-
-    /// A store whose writes become durable only when the test says so.
-    final class GatedStore: StateStore {
-        private let inner = MemoryStateStore(retaining: true)
-        private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        var waiting: Int { state.withLock { $0.waiters.count } }
-
-        func open() {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.open = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-
-        var location: String { "gated" }
-        var keepsFinishedJobs: Bool { true }
-        var activity: StoreActivity { inner.activity }
-        func load(keepingFinished: Int) async throws(StoreError) -> StoredState { try await inner.load(keepingFinished: keepingFinished) }
-        func job(id: String) async throws(StoreError) -> Job? { try await inner.job(id: id) }
-        func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] {
-            try await inner.jobs(owner: owner, status: status, before: cursor, limit: limit)
-        }
-        func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] { try await inner.ledgerEntries(jobID: jobID) }
-        func enqueue(_ changes: [StateChange]) -> StoreTicket { inner.enqueue(changes) }
-        func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
-            await withCheckedContinuation { continuation in
-                let now = state.withLock { state -> Bool in
-                    if state.open { return true }
-                    state.waiters.append(continuation)
-                    return false
-                }
-                if now { continuation.resume() }
-            }
-        }
-        var failure: StoreError? { nil }
-        func close() async {}
     }
 }

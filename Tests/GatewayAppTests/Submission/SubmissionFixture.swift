@@ -59,31 +59,6 @@ final class ScriptedProvider: ImageProvider {
     func providerJobID(inCallback body: [UInt8]) -> String? { nil }
 }
 
-/// A store that can be told to fail its writes, over a retaining memory store.
-final class SwitchableStore: StateStore {
-    let inner = MemoryStateStore(retaining: true)
-    let failing = Atomic<Bool>(false)
-
-    var location: String { "switchable" }
-    var keepsFinishedJobs: Bool { true }
-    var activity: StoreActivity { inner.activity }
-    func load(keepingFinished: Int) async throws(StoreError) -> StoredState { try await inner.load(keepingFinished: keepingFinished) }
-    func job(id: String) async throws(StoreError) -> Job? { try await inner.job(id: id) }
-    func jobs(owner: String?, status: JobStatus?, before cursor: String?, limit: Int) async throws(StoreError) -> [Job] {
-        try await inner.jobs(owner: owner, status: status, before: cursor, limit: limit)
-    }
-    func ledgerEntries(jobID: String) async throws(StoreError) -> [LedgerEntry] { try await inner.ledgerEntries(jobID: jobID) }
-    func enqueue(_ changes: [StateChange]) -> StoreTicket {
-        if failing.load(ordering: .relaxed) { return StoreTicket(1) }
-        return inner.enqueue(changes)
-    }
-    func waitUntilDurable(_ ticket: StoreTicket) async throws(StoreError) {
-        if failing.load(ordering: .relaxed) { throw StoreError("disk I/O error") }
-    }
-    var failure: StoreError? { failing.load(ordering: .relaxed) ? StoreError("disk I/O error") : nil }
-    func close() async {}
-}
-
 /// The submission service wired as the gateway wires it, over scripted providers, a store in
 /// memory and a manual clock: no socket, no real time.
 struct SubmissionFixture {
@@ -107,7 +82,7 @@ struct SubmissionFixture {
         """
 
     let clock = ManualClock()
-    let store = SwitchableStore()
+    let store = ControllableStore()
     let primary = ScriptedProvider(name: "primary")
     let secondary = ScriptedProvider(name: "secondary")
     let keys: KeyRing
